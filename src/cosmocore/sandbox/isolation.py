@@ -1,0 +1,280 @@
+"""Linux isolation primitives for the sandbox: namespaces, mounts, rlimits, credentials.
+
+Thin ctypes wrappers over unshare(2), mount(2), prctl(2) and capset(2), plus the two set-up steps
+built from them: `isolate_worker` (once per fork server: network and mount namespaces, a read-only
+view of the host, hidden paths) and `isolate_sample` (once per sample: fresh PID, mount and IPC
+namespaces with a private tmpfs). What each step achieved is returned as `Layers`, so
+`cosmocore doctor` reports what is really on, not what was hoped for.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import fcntl
+import os
+import re
+import resource
+import sys
+import socket
+import struct
+from dataclasses import dataclass, replace
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_NOATIME, MS_NODIRATIME, MS_BIND = 32, 1024, 2048, 4096
+MS_REC, MS_PRIVATE, MS_RELATIME, MS_STRICTATIME = 1 << 14, 1 << 18, 1 << 21, 1 << 24
+_OPTION_FLAGS = {
+    "nosuid": MS_NOSUID,
+    "nodev": MS_NODEV,
+    "noexec": MS_NOEXEC,
+    "noatime": MS_NOATIME,
+    "nodiratime": MS_NODIRATIME,
+    "relatime": MS_RELATIME,
+}
+
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+
+
+class IsolationError(OSError):
+    """A system call the isolation needs failed."""
+
+
+def _check(ret: int, what: str) -> None:
+    if ret != 0:
+        err = ctypes.get_errno()
+        raise IsolationError(err, f"{what}: {os.strerror(err)}")
+
+
+def unshare(flags: int) -> None:
+    _check(_libc.unshare(ctypes.c_int(flags)), "unshare")
+
+
+def mount(source: str, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    enc = (lambda s: s.encode() if s is not None else None)
+    ret = _libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data))
+    _check(ret, f"mount {target}")
+
+
+def prctl(option: int, arg: int) -> None:
+    _check(_libc.prctl(option, ctypes.c_ulong(arg), 0, 0, 0), "prctl")
+
+
+def drop_capabilities() -> None:
+    """Empty the effective, permitted and inheritable capability sets (capset v3)."""
+    header = struct.pack("Ii", 0x20080522, 0)
+    data = bytes(24)  # two __user_cap_data_struct of three u32, all zero
+    _check(_libc.capset(ctypes.c_char_p(header), ctypes.c_char_p(data)), "capset")
+
+
+@dataclass(frozen=True)
+class Layers:
+    """Which isolation layers a sandbox process really has (reported by `cosmocore doctor`)."""
+
+    user_ns: bool = False  # user namespace (only used when not started as root)
+    net_ns: bool = False  # network namespace with loopback only
+    mount_ns: bool = False  # private mount table
+    readonly_mounts: int = 0  # host mounts made read-only inside
+    readonly_failed: int = 0  # host mounts that could not be made read-only
+    hidden_paths: int = 0  # paths covered by an empty mount (benchmark files, home dirs)
+    pid_ns: bool = False  # per-sample PID namespace
+    private_tmp: bool = False  # per-sample tmpfs at /tmp and /dev/shm
+    drop_uid: bool = False  # runs as an unprivileged uid
+
+
+# ---- per fork server ------------------------------------------------------------------------------
+
+
+def _enter_user_ns() -> bool:
+    """As a non-root user, become root of a new user namespace (maps only our own uid)."""
+    uid, gid = os.getuid(), os.getgid()
+    try:
+        unshare(CLONE_NEWUSER)
+    except IsolationError:
+        return False
+    with open("/proc/self/setgroups", "w") as f:
+        f.write("deny")
+    with open("/proc/self/uid_map", "w") as f:
+        f.write(f"0 {uid} 1")
+    with open("/proc/self/gid_map", "w") as f:
+        f.write(f"0 {gid} 1")
+    return True
+
+
+def _loopback_up() -> None:
+    SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        req = struct.pack("16sh22x", b"lo", 0)
+        flags = struct.unpack("16sh22x", fcntl.ioctl(s.fileno(), SIOCGIFFLAGS, req))[1]
+        fcntl.ioctl(s.fileno(), SIOCSIFFLAGS, struct.pack("16sh22x", b"lo", flags | IFF_UP))
+
+
+def _mount_points() -> list[tuple[str, int]]:
+    """(mount point, per-mount flags) from /proc/self/mountinfo, parents before children."""
+    points = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            target = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4])  # \040 = space
+            flags = sum(_OPTION_FLAGS.get(opt, 0) for opt in fields[5].split(","))
+            points.append((target, flags))
+    return points
+
+
+def _make_readonly() -> tuple[int, int]:
+    done = failed = 0
+    for target, flags in _mount_points():
+        try:
+            mount("none", target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | flags)
+            done += 1
+        except (IsolationError, ValueError):
+            failed += 1
+    return done, failed
+
+
+def _needed_by_python(path: str) -> bool:
+    """Whether hiding `path` would hide this interpreter, its stdlib or its packages."""
+    path = os.path.realpath(path)
+    needed = [sys.base_prefix, sys.prefix, os.path.realpath(sys.executable), *sys.path]
+    return any(os.path.realpath(p) == path or os.path.realpath(p).startswith(path + os.sep) for p in needed if p)
+
+
+def _hide(paths: tuple[str, ...]) -> int:
+    hidden = 0
+    for path in paths:
+        if _needed_by_python(path):
+            continue
+        try:
+            if os.path.isdir(path):
+                mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "size=4k,mode=0755")
+            elif os.path.exists(path):
+                mount("/dev/null", path, None, MS_BIND)
+            else:
+                continue
+            hidden += 1
+        except IsolationError:
+            continue
+    return hidden
+
+
+def isolate_worker(hide_paths: tuple[str, ...]) -> Layers:
+    """Move this (fork server) process into its own network and mount namespaces.
+
+    Inside: only a loopback interface; every host mount read-only and nosuid; `hide_paths`
+    (benchmark files, /root, /home) covered by empty mounts. Degrades layer by layer where the
+    kernel refuses, and says so in the returned `Layers`.
+    """
+    layers = Layers()
+    if os.geteuid() != 0:
+        layers = replace(layers, user_ns=_enter_user_ns())
+        if not layers.user_ns:
+            return layers
+    try:
+        unshare(CLONE_NEWNET)
+        _loopback_up()
+        layers = replace(layers, net_ns=True)
+    except (IsolationError, OSError):
+        pass
+    try:
+        unshare(CLONE_NEWNS)
+        mount("none", "/", None, MS_REC | MS_PRIVATE)
+    except IsolationError:
+        return layers
+    hidden = _hide(hide_paths)
+    done, failed = _make_readonly()
+    per_sample = _can_isolate_samples()
+    return replace(layers, mount_ns=True, readonly_mounts=done, readonly_failed=failed, hidden_paths=hidden,
+                   pid_ns=per_sample, private_tmp=per_sample, drop_uid=_is_real_root())
+
+
+def _can_isolate_samples() -> bool:
+    """Try, in a throw-away child, the per-sample namespaces that `isolate_sample` will ask for."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            unshare(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC)
+            os._exit(0)
+        except BaseException:
+            os._exit(1)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+
+
+# ---- per sample -----------------------------------------------------------------------------------
+
+
+def isolate_sample(worker: Layers, tmpfs_mb: int) -> None:
+    """In the per-sample supervisor: new PID, mount and IPC namespaces and a private tmpfs.
+
+    The next child forked becomes PID 1 of the new PID namespace; when it dies the kernel kills
+    every process the sample started, daemons included.
+    """
+    if not worker.pid_ns:
+        return
+    unshare(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC)
+    opts = f"size={tmpfs_mb}m,mode=1777"
+    for path in ("/tmp", "/dev/shm"):
+        if os.path.isdir(path):
+            mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, opts)
+
+
+def mount_proc() -> None:
+    """In PID 1 of the sample's namespace: a /proc that shows only the sample's processes."""
+    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for one sandboxed process."""
+
+    memory_mb: int  # address space
+    cpu_s: int  # CPU seconds (SIGXCPU, then SIGKILL one second later)
+    max_processes: int  # RLIMIT_NPROC, per uid (binds because the uid is not root)
+    max_open_files: int
+    max_file_mb: int
+
+
+def apply_limits(limits: Limits) -> None:
+    mb = 1024 * 1024
+    for res, value in (
+        (resource.RLIMIT_AS, limits.memory_mb * mb),
+        (resource.RLIMIT_DATA, limits.memory_mb * mb),
+        (resource.RLIMIT_NPROC, limits.max_processes),
+        (resource.RLIMIT_NOFILE, limits.max_open_files),
+        (resource.RLIMIT_FSIZE, limits.max_file_mb * mb),
+        (resource.RLIMIT_CORE, 0),
+    ):
+        resource.setrlimit(res, (value, value))
+    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s + 1))
+
+
+def become(uid: int | None) -> bool:
+    """Drop to `uid` (and the same gid) for good, with no way back to privilege.
+
+    Returns whether the uid really changed (it cannot when not started as root).
+    """
+    changed = False
+    if uid is not None and os.geteuid() == 0 and os.getuid() == 0 and _is_real_root():
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+        changed = True
+    prctl(PR_SET_NO_NEW_PRIVS, 1)
+    drop_capabilities()
+    return changed
+
+
+def _is_real_root() -> bool:
+    """True in the initial user namespace (uid 0 there), where other uids exist to switch to."""
+    try:
+        with open("/proc/self/uid_map") as f:
+            first = f.read().split()
+        return first[:3] == ["0", "0", "4294967295"]
+    except OSError:
+        return False

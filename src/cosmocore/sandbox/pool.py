@@ -1,0 +1,110 @@
+"""Host side of the sandbox: a pool of pre-warmed fork servers and the jobs sent to them.
+
+Each worker is a `forkserver` subprocess started with an empty environment; a thread per worker
+feeds it jobs. A worker that stops answering (it should not: deadlines are kept inside) is killed
+and replaced, and its job is reported as `crashed`, never lost.
+"""
+
+from __future__ import annotations
+
+import queue
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
+from typing import Any
+
+from cosmocore.config import SandboxConfig
+from cosmocore.sandbox.isolation import Layers
+from cosmocore.sandbox.supervisor import SampleSpec
+from cosmocore.sandbox.wire import FrameError, Job, read_frame, write_frame
+
+HOST_GRACE_S = 30.0  # beyond a job's deadline before the host gives up on a fork server
+
+
+class Worker:
+    """One fork server process and its pipes."""
+
+    def __init__(self, config: SandboxConfig, index: int, hide_paths: tuple[str, ...]) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", "-m", "cosmocore.sandbox.forkserver"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={}, close_fds=True,
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self._in, self._out = self.proc.stdin.fileno(), self.proc.stdout.fileno()
+        spec = SampleSpec(
+            judge_uid=config.uid_base + 2 * index, candidate_uid=config.uid_base + 2 * index + 1,
+            max_processes=config.max_processes, max_open_files=config.max_open_files,
+            max_file_mb=config.max_file_mb, tmpfs_mb=config.tmpfs_mb,
+            output_limit_bytes=config.output_limit_bytes,
+        )
+        write_frame(self._in, {"spec": asdict(spec), "hide_paths": list(hide_paths)})
+        self.layers = Layers(**read_frame(self._out)["layers"])
+
+    def run(self, job: Job) -> dict[str, Any]:
+        write_frame(self._in, job.to_wire())
+        return dict(read_frame(self._out))
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if pipe is not None:
+                pipe.close()
+
+
+def _crashed(detail: str) -> dict[str, Any]:
+    return {"status": "crashed", "tests_passed": None, "tests_total": None, "duration_s": 0.0,
+            "detail": detail, "output": "", "values": None}
+
+
+class WorkerPool:
+    """`config.worker_count` fork servers; `map` runs jobs on them and yields results in order."""
+
+    def __init__(self, config: SandboxConfig, hide_paths: tuple[str, ...]) -> None:
+        self._config, self._hide = config, hide_paths
+        self._idle: queue.Queue[tuple[int, Worker]] = queue.Queue()
+        self._lock = threading.Lock()
+        self._workers = {i: Worker(config, i, hide_paths) for i in range(config.worker_count)}
+        for item in self._workers.items():
+            self._idle.put(item)
+        self._executor = ThreadPoolExecutor(config.worker_count, thread_name_prefix="sandbox")
+
+    @property
+    def layers(self) -> Layers:
+        return next(iter(self._workers.values())).layers
+
+    def _run_one(self, job: Job) -> dict[str, Any]:
+        index, worker = self._idle.get()
+        timer = threading.Timer(job.timeout_s + HOST_GRACE_S, worker.proc.kill)
+        timer.start()
+        try:
+            return worker.run(job)
+        except (FrameError, OSError) as err:
+            worker.close()
+            worker = Worker(self._config, index, self._hide)
+            with self._lock:
+                self._workers[index] = worker
+            return _crashed(f"sandbox worker failed and was restarted: {err}")
+        finally:
+            timer.cancel()
+            self._idle.put((index, worker))
+
+    def map(self, jobs: Iterable[Job], on_result: Callable[[], None] | None = None) -> Iterator[dict[str, Any]]:
+        def run(job: Job) -> dict[str, Any]:
+            result = self._run_one(job)
+            if on_result is not None:
+                on_result()
+            return result
+
+        futures = [self._executor.submit(run, job) for job in jobs]
+        for future in futures:
+            yield future.result()
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        for worker in self._workers.values():
+            worker.close()

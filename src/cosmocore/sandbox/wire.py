@@ -1,0 +1,90 @@
+"""Framing and job records for the sandbox's pipes and sockets.
+
+Every message is a 4-byte big-endian length followed by UTF-8 JSON. Readers refuse frames over
+`MAX_FRAME` bytes, so a hostile peer cannot make a trusted process allocate without bound.
+`Job` is what the host sends a fork server; test records (`cosmocore.types.Tests`) travel inside it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from cosmocore.types import AssertTests, CheckFunctionTests, IOTests, Tests, UnittestTests
+
+MAX_FRAME = 256 * 1024 * 1024  # bytes
+
+
+class FrameError(EOFError):
+    """The peer closed the channel, or sent a frame that is not valid."""
+
+
+def _read_exact(fd: int, n: int) -> bytes:
+    chunks, left = [], n
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            raise FrameError("channel closed")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_frame(fd: int) -> Any:
+    (size,) = struct.unpack(">I", _read_exact(fd, 4))
+    if size > MAX_FRAME:
+        raise FrameError(f"frame of {size} bytes exceeds the {MAX_FRAME}-byte limit")
+    try:
+        return json.loads(_read_exact(fd, size))
+    except ValueError as err:
+        raise FrameError(f"malformed frame: {err}") from err
+
+
+def write_frame(fd: int, message: Any) -> None:
+    data = json.dumps(message, separators=(",", ":")).encode()
+    view = memoryview(struct.pack(">I", len(data)) + data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+_TEST_KINDS: dict[str, type] = {
+    "check_function": CheckFunctionTests,
+    "asserts": AssertTests,
+    "io": IOTests,
+    "unittest": UnittestTests,
+}
+
+
+def tests_to_wire(tests: Tests) -> dict[str, Any]:
+    kind = next(k for k, cls in _TEST_KINDS.items() if isinstance(tests, cls))
+    return {"kind": kind, **asdict(tests)}
+
+
+def tests_from_wire(data: dict[str, Any]) -> Tests:
+    fields = dict(data)
+    cls = _TEST_KINDS[fields.pop("kind")]
+    for key in ("asserts", "inputs", "expected"):
+        if isinstance(fields.get(key), list):
+            fields[key] = tuple(fields[key])
+    return cls(**fields)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Job:
+    """One program to judge, as a fork server receives it."""
+
+    program: str
+    tests: Tests
+    timeout_s: float
+    memory_mb: int
+    record: bool = False  # IOTests only: return the program's outputs instead of judging them
+
+    def to_wire(self) -> dict[str, Any]:
+        return {**asdict(self), "tests": tests_to_wire(self.tests)}
+
+    @staticmethod
+    def from_wire(data: dict[str, Any]) -> Job:
+        return Job(**{**data, "tests": tests_from_wire(data["tests"])})

