@@ -139,27 +139,49 @@ def _make_readonly() -> tuple[int, int]:
     return done, failed
 
 
-def _needed_by_python(path: str) -> bool:
-    """Whether hiding `path` would hide this interpreter, its stdlib or its packages."""
-    path = os.path.realpath(path)
-    needed = [sys.base_prefix, sys.prefix, os.path.realpath(sys.executable), *sys.path]
-    return any(os.path.realpath(p) == path or os.path.realpath(p).startswith(path + os.sep) for p in needed if p)
+def _python_paths() -> list[str]:
+    """Directories this interpreter needs: its installation, stdlib and package paths (outermost only)."""
+    paths = {os.path.realpath(p) for p in (sys.base_prefix, sys.prefix, *sys.path) if p and os.path.isdir(p)}
+    return sorted(p for p in paths if not any(p.startswith(q + os.sep) for q in paths))
+
+
+def _under(path: str, root: str) -> bool:
+    return path == root or path.startswith(root + os.sep)
+
+
+def _hide_dir(path: str, python: list[str]) -> None:
+    """Cover `path` with an empty tmpfs, then put back the parts of it Python needs.
+
+    The put-back also makes the interpreter reachable for the sandbox's uids when an ancestor
+    (/root, mode 700) would otherwise stop them.
+    """
+    keep = [p for p in python if _under(p, path)]
+    handles = {p: os.open(p, os.O_PATH | os.O_DIRECTORY) for p in keep}  # before they are covered
+    try:
+        mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0755")
+        for p, fd in handles.items():
+            os.makedirs(p, mode=0o755, exist_ok=True)
+            mount(f"/proc/self/fd/{fd}", p, None, MS_BIND | MS_REC)
+    finally:
+        for fd in handles.values():
+            os.close(fd)
 
 
 def _hide(paths: tuple[str, ...]) -> int:
+    python = _python_paths()
     hidden = 0
-    for path in paths:
-        if _needed_by_python(path):
-            continue
+    for path in map(os.path.realpath, paths):
+        if any(_under(path, p) for p in python):
+            continue  # inside the interpreter's own files: cannot be hidden
         try:
             if os.path.isdir(path):
-                mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "size=4k,mode=0755")
+                _hide_dir(path, python)
             elif os.path.exists(path):
                 mount("/dev/null", path, None, MS_BIND)
             else:
                 continue
             hidden += 1
-        except IsolationError:
+        except (IsolationError, OSError):
             continue
     return hidden
 

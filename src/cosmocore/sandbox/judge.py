@@ -19,7 +19,7 @@ from typing import Any
 
 from cosmocore.sandbox import codec
 from cosmocore.sandbox.verdict import classify_exception, outputs_match, poly_root_ok, status_for_exit, truncate
-from cosmocore.sandbox.wire import FrameError, Job, read_frame, write_frame
+from cosmocore.sandbox.wire import ChannelClosed, FrameError, Job, read_frame, write_frame
 from cosmocore.types import AssertTests, CheckFunctionTests, IOTests, Status, UnittestTests
 
 
@@ -77,11 +77,20 @@ class Remote:
             raise self.gone
         try:
             write_frame(self.fd, message)
-            reply = read_frame(self.fd)
-        except (FrameError, OSError) as err:
+        except OSError as err:
             raise self._exited() from err
+        return self.receive()
+
+    def receive(self) -> dict[str, Any]:
+        try:
+            reply = read_frame(self.fd)
+        except (ChannelClosed, OSError) as err:
+            raise self._exited() from err
+        except FrameError as err:
+            self.gone = TestFailure("runtime_error", f"the program corrupted the judge's channel: {err}")
+            raise self.gone from err
         if not isinstance(reply, dict):
-            raise TestFailure("wrong_answer", "malformed reply from the candidate")
+            raise TestFailure("runtime_error", "malformed reply from the candidate")
         return reply
 
     def raise_for(self, reply: dict[str, Any]) -> None:
@@ -251,12 +260,9 @@ def run_unittest(tests: UnittestTests, rec: Recorder, remote: Remote) -> None:
     write_frame(remote.fd, {"op": "unittest", "test_code": tests.test_code, "class_name": tests.class_name})
     seen: set[int] = set()
     while True:
-        try:
-            frame = read_frame(remote.fd)
-        except (FrameError, OSError) as err:
-            raise remote._exited() from err
-        if not isinstance(frame, dict) or "test" not in frame:
-            remote.raise_for(frame if isinstance(frame, dict) else {})
+        frame = remote.receive()
+        if "test" not in frame:
+            remote.raise_for(frame)
             break
         i = index.get(str(frame["test"]))
         if i is None or i in seen:

@@ -19,7 +19,11 @@ MAX_FRAME = 256 * 1024 * 1024  # bytes
 
 
 class FrameError(EOFError):
-    """The peer closed the channel, or sent a frame that is not valid."""
+    """The peer sent a frame that is not valid."""
+
+
+class ChannelClosed(FrameError):
+    """The peer closed the channel."""
 
 
 def _read_exact(fd: int, n: int) -> bytes:
@@ -27,7 +31,7 @@ def _read_exact(fd: int, n: int) -> bytes:
     while left:
         chunk = os.read(fd, min(left, 1 << 20))
         if not chunk:
-            raise FrameError("channel closed")
+            raise ChannelClosed("channel closed")
         chunks.append(chunk)
         left -= len(chunk)
     return b"".join(chunks)
