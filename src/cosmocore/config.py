@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from cosmocore.errors import InputError
+
 
 @dataclass(frozen=True)
 class SandboxConfig:
@@ -22,7 +24,7 @@ class SandboxConfig:
     max_open_files: int = 256  # file descriptors per process (RLIMIT_NOFILE)
     max_file_mb: int = 64  # largest file a sample may write (RLIMIT_FSIZE)
     tmpfs_mb: int = 128  # size of the sample's private /tmp (and /dev/shm)
-    uid_base: int = 61000  # sample uids: uid_base + 2*worker (judge) and + 1 (candidate), when root
+    uid_base: int = 61000  # a sample runs as uid uid_base + its worker's index (when started as root)
     hide_paths: tuple[str, ...] = ("/root", "/home")  # covered by empty mounts inside the sandbox
 
     def __post_init__(self) -> None:
@@ -39,7 +41,7 @@ class SandboxConfig:
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
-            raise ValueError(f"invalid sandbox setting {bad[0]}={getattr(self, bad[0])!r}")
+            raise InputError(f"invalid sandbox setting {bad[0]}={getattr(self, bad[0])!r}")
 
     @property
     def worker_count(self) -> int:

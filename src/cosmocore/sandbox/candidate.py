@@ -1,7 +1,9 @@
-"""The candidate process: runs the untrusted program and answers the judge's requests.
+"""The candidate process: confines itself right after the fork, then runs the untrusted program
+and answers the judge's requests.
 
-It runs with every isolation layer on and privileges dropped, and holds one socket to the judge
-and nothing else. It is assumed hostile: whatever it sends back is decoded as plain data only
+Before a line of the program runs it is PID 1 of fresh namespaces with its own /proc, bare fds,
+rlimits, an unprivileged uid, no_new_privs and no capabilities, and it holds one socket to the
+judge and nothing else. It is assumed hostile: whatever it sends back is decoded as plain data only
 (`codec`), and it never sees the tests' expected values. The one exception is `unittest` mode
 (BigCodeBench), whose tests must patch this process's modules and therefore run here.
 """
@@ -9,19 +11,76 @@ and nothing else. It is assumed hostile: whatever it sends back is decoded as pl
 from __future__ import annotations
 
 import builtins
+import os
+import signal
 import sys
 import types
-import unittest
+from dataclasses import dataclass
 from typing import Any
 
-from cosmocore.sandbox import codec
+from cosmocore.sandbox import codec, isolation
 from cosmocore.sandbox.verdict import truncate
-from cosmocore.sandbox.wire import FrameError, read_frame, write_frame
+from cosmocore.sandbox.wire import FrameError, FrameReader, write_frame
+
+SANDBOX_ENV = {  # the whole environment a sample sees (set when the fork server starts): nothing of the host's
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "HOME": "/tmp",
+    "TMPDIR": "/tmp",
+    "LANG": "C.UTF-8",
+    "MPLBACKEND": "Agg",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
+
+
+@dataclass(frozen=True)
+class SampleSpec:
+    """How one sample's candidate is confined (from `SandboxConfig`, per worker)."""
+
+    candidate_uid: int
+    max_processes: int
+    max_open_files: int
+    max_file_mb: int
+    tmpfs_mb: int
+    output_limit_bytes: int
+    drop_uid: bool = False  # switch uids (only possible as real root; set by the fork server)
+
+
+# ---- confinement, right after the fork ------------------------------------------------------------
+
+
+def _clean_fds(stdout_fd: int, keep: int) -> None:
+    """stdin from /dev/null, stdout/stderr to `stdout_fd`; every fd but `keep` closed."""
+    devnull = os.open("/dev/null", os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(stdout_fd, 1)
+    os.dup2(stdout_fd, 2)
+    os.closerange(3, keep)
+    os.closerange(keep + 1, 1 << 20)
+
+
+def main(spec: SampleSpec, memory_mb: int, timeout_s: float, pid_ns: bool, sock: int, out_fd: int) -> None:
+    """Right after the fork, as PID 1 of the sample: a /proc of its own, bare fds, limits, another
+    uid, no_new_privs, no capabilities; then serve the judge. Never returns normally."""
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)  # the fork server's deadline handler is not ours
+    if pid_ns:
+        isolation.mount_proc()
+    _clean_fds(out_fd, sock)
+    os.chdir("/tmp")
+    limits = isolation.Limits(memory_mb, int(timeout_s) + 1, spec.max_processes, spec.max_open_files,
+                              spec.max_file_mb)
+    isolation.apply_limits(limits)
+    isolation.become(spec.candidate_uid if spec.drop_uid else None)
+    serve(sock)
+
+
+# ---- serving the judge ---------------------------------------------------------------------------
 
 MODULE_NAME = "__test__"  # the candidate's module name (never "__main__": its main block does not run)
 
 
-def _describe(err: BaseException) -> dict[str, Any]:
+def describe(err: BaseException) -> dict[str, Any]:
     try:
         message = str(err)
     except BaseException:  # a hostile __str__ must not take the server down
@@ -51,46 +110,20 @@ def _call(ns: dict[str, Any], name: str, args: str, kwargs: str) -> dict[str, An
         return {"ok": False, "exc_type": "NotPlainData", "message": truncate(str(err))}
 
 
-class _StreamingResult(unittest.TestResult):
-    """Sends each finished test to the judge as it ends."""
-
-    def __init__(self, fd: int) -> None:
-        super().__init__()
-        self._fd = fd
-
-    def _send(self, test: unittest.TestCase, err: Any = None) -> None:
-        frame: dict[str, Any] = {"test": test.id().rsplit(".", 1)[-1], "ok": err is None}
-        if err is not None:
-            frame.update(_describe(err[1]))
-            frame["ok"] = False
-        write_frame(self._fd, frame)
-
-    def addSuccess(self, test: unittest.TestCase) -> None:
-        self._send(test)
-
-    def addFailure(self, test: unittest.TestCase, err: Any) -> None:
-        self._send(test, err)
-
-    def addError(self, test: unittest.TestCase, err: Any) -> None:
-        self._send(test, err)
-
-    def addSkip(self, test: unittest.TestCase, reason: str) -> None:
-        self._send(test, (None, unittest.SkipTest(reason), None))
-
-
 def _unittest(ns: dict[str, Any], fd: int, test_code: str, class_name: str) -> dict[str, Any]:
-    exec(compile(test_code, f"{MODULE_NAME}_tests.py", "exec"), ns)
-    suite = unittest.TestLoader().loadTestsFromTestCase(ns[class_name])
-    suite.run(_StreamingResult(fd))
+    from cosmocore.sandbox.inprocess import run_unittest  # unittest stays out of the fork server
+
+    run_unittest(ns, fd, test_code, class_name)
     return {"ok": True, "done": True}
 
 
 def serve(fd: int) -> None:
     """Answer the judge's requests on `fd` until it closes the channel."""
     ns = _new_module().__dict__
+    frames = FrameReader(fd)
     while True:
         try:
-            request = read_frame(fd)
+            request = frames.read()
         except FrameError:
             return
         try:
@@ -102,7 +135,7 @@ def serve(fd: int) -> None:
             else:
                 reply = _unittest(ns, fd, request["test_code"], request["class_name"])
         except BaseException as err:  # SystemExit and KeyboardInterrupt are candidate failures too
-            reply = _describe(err)
+            reply = describe(err)
         _flush()
         write_frame(fd, reply)
 

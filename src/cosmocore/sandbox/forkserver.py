@@ -1,8 +1,10 @@
 """The pre-warmed fork server: one per sandbox worker, started by the host's `WorkerPool`.
 
-It starts with an empty environment, enters its own network and mount namespaces once
-(`isolation.isolate_worker`), then forks a fresh supervisor per sample, so every sample starts from
-the same clean, already-imported state and nothing leaks from one sample to the next.
+It starts with the sandbox's fixed environment (none of the host's variables), enters its own
+network and mount namespaces once (`isolation.isolate_worker`); then, per sample, it forks a
+fresh candidate and judges it (`supervisor.run_sample`), so every sample
+starts from the same clean, already-imported state and nothing leaks between samples. Test plans
+are prepared here and cached, so the samples of one problem share that work.
 
 Protocol on stdin/stdout (frames, see `wire`): first a settings frame in, a `layers` frame out; then
 one `Job` in, one result record out, until stdin closes.
@@ -11,68 +13,76 @@ one `Job` in, one result record out, until stdin closes.
 from __future__ import annotations
 
 import os
-import select
-import signal
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 from cosmocore.sandbox import isolation
-from cosmocore.sandbox.supervisor import SampleSpec, run_sample
-from cosmocore.sandbox.wire import FrameError, Job, read_frame, write_frame
+from cosmocore.sandbox.judge import TestFailure
+from cosmocore.sandbox.plans import Plan, prepare
+from cosmocore.sandbox.candidate import SampleSpec
+from cosmocore.sandbox.supervisor import run_sample
+from cosmocore.sandbox.wire import FrameError, FrameReader, Job, write_frame
+from cosmocore.types import Tests
 
-SUPERVISOR_GRACE_S = 10.0  # beyond a job's deadline before the fork server gives up on its supervisor
+PLAN_CACHE_SIZE = 512  # problems whose prepared tests are kept
 
 
-def _crashed(detail: str) -> dict[str, Any]:
-    return {"status": "crashed", "tests_passed": None, "tests_total": None, "duration_s": 0.0,
+def _failed(status: str, detail: str) -> dict[str, Any]:
+    return {"status": status, "tests_passed": None, "tests_total": None, "duration_s": 0.0,
             "detail": detail, "output": "", "values": None}
 
 
-def _supervise(job: Job, spec: SampleSpec, layers: isolation.Layers, result_fd: int) -> None:
-    isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
+class PlanCache:
+    """Prepared plans by (tests, record); cleared whole when full (problems recur in runs, not across)."""
+
+    def __init__(self) -> None:
+        self._plans: dict[tuple[Tests, bool], Plan] = {}
+
+    def get(self, tests: Tests, record: bool) -> Plan:
+        key = (tests, record)
+        if key not in self._plans:
+            if len(self._plans) >= PLAN_CACHE_SIZE:
+                self._plans.clear()
+            self._plans[key] = prepare(tests, record)
+        return self._plans[key]
+
+
+def _answer(job: Job, plans: PlanCache, spec: SampleSpec, layers: isolation.Layers,
+            home: isolation.HomeNamespaces | None) -> tuple[dict[str, Any], int]:
     try:
-        result = run_sample(job, spec, layers)
-    except BaseException as err:
-        result = _crashed(f"supervisor error: {type(err).__name__}: {err}")
-    write_frame(result_fd, result)
+        plan = plans.get(job.tests, job.record)
+    except (TestFailure, SyntaxError, ValueError) as err:  # malformed tests: the dataset's fault
+        return _failed("crashed", f"cannot prepare the tests: {type(err).__name__}: {err}"), -1
+    try:
+        return run_sample(job, plan, spec, layers, home)
+    except Exception as err:  # a failure of the sandbox itself, never of the program
+        return _failed("crashed", f"sandbox error: {type(err).__name__}: {err}"), -1
 
 
-def _run_job(job: Job, spec: SampleSpec, layers: isolation.Layers) -> dict[str, Any]:
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(read_fd)
+def serve(jobs: FrameReader, stdout: int, spec: SampleSpec, layers: isolation.Layers) -> None:
+    home = isolation.HomeNamespaces() if layers.pid_ns else None
+    plans = PlanCache()
+    while True:
         try:
-            _supervise(job, spec, layers, write_fd)
-        finally:
-            os._exit(0)
-    os.close(write_fd)
-    try:
-        ready, _, _ = select.select([read_fd], [], [], job.timeout_s + SUPERVISOR_GRACE_S)
-        result = read_frame(read_fd) if ready else _crashed("supervisor did not answer")
-    except FrameError as err:
-        result = _crashed(f"supervisor died: {err}")
-    finally:
-        os.close(read_fd)
-        if not ready:
-            os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-    return result
+            job = Job.from_wire(jobs.read())
+        except FrameError:
+            return
+        result, pid = _answer(job, plans, spec, layers, home)
+        write_frame(stdout, result)
+        if pid > 0:
+            os.waitpid(pid, 0)  # after answering: teardown is off the latency path
+        isolation.wipe_private_tmp()
 
 
 def main() -> None:
-    stdin, stdout = sys.stdin.fileno(), sys.stdout.fileno()
-    settings = read_frame(stdin)
+    frames, stdout = FrameReader(sys.stdin.fileno()), sys.stdout.fileno()
+    settings = frames.read()
     spec = SampleSpec(**settings["spec"])
-    layers = isolation.isolate_worker(tuple(settings["hide_paths"]))
+    layers = isolation.isolate_worker(tuple(settings["hide_paths"]), spec.tmpfs_mb)
+    spec = replace(spec, drop_uid=layers.drop_uid)
     write_frame(stdout, {"layers": asdict(layers)})
-    while True:
-        try:
-            job = Job.from_wire(read_frame(stdin))
-        except FrameError:
-            return
-        write_frame(stdout, _run_job(job, spec, layers))
+    serve(frames, stdout, spec, layers)
 
 
 if __name__ == "__main__":

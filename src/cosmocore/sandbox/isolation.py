@@ -10,11 +10,11 @@ namespaces with a private tmpfs). What each step achieved is returned as `Layers
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import fcntl
 import os
 import re
 import resource
+import shutil
 import sys
 import socket
 import struct
@@ -40,7 +40,7 @@ _OPTION_FLAGS = {
 
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
 
-_libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+_libc = ctypes.CDLL(None, use_errno=True)  # libc is already loaded; find_library would spawn ldconfig
 
 
 class IsolationError(OSError):
@@ -171,8 +171,6 @@ def _hide(paths: tuple[str, ...]) -> int:
     python = _python_paths()
     hidden = 0
     for path in map(os.path.realpath, paths):
-        if any(_under(path, p) for p in python):
-            continue  # inside the interpreter's own files: cannot be hidden
         try:
             if os.path.isdir(path):
                 _hide_dir(path, python)
@@ -186,12 +184,13 @@ def _hide(paths: tuple[str, ...]) -> int:
     return hidden
 
 
-def isolate_worker(hide_paths: tuple[str, ...]) -> Layers:
+def isolate_worker(hide_paths: tuple[str, ...], tmpfs_mb: int) -> Layers:
     """Move this (fork server) process into its own network and mount namespaces.
 
     Inside: only a loopback interface; every host mount read-only and nosuid; `hide_paths`
-    (benchmark files, /root, /home) covered by empty mounts. Degrades layer by layer where the
-    kernel refuses, and says so in the returned `Layers`.
+    (benchmark files, /root, /home) covered by empty mounts; a private tmpfs of `tmpfs_mb` MiB at
+    /tmp and /dev/shm, emptied after every sample (`wipe_private_tmp`). Degrades layer by layer
+    where the kernel refuses, and says so in the returned `Layers`.
     """
     layers = Layers()
     if os.geteuid() != 0:
@@ -211,17 +210,21 @@ def isolate_worker(hide_paths: tuple[str, ...]) -> Layers:
         return layers
     hidden = _hide(hide_paths)
     done, failed = _make_readonly()
+    for path in filter(os.path.isdir, PRIVATE_TMP):
+        mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmpfs_mb}m,nr_inodes=16384,mode=1777")
     per_sample = _can_isolate_samples()
     return replace(layers, mount_ns=True, readonly_mounts=done, readonly_failed=failed, hidden_paths=hidden,
                    pid_ns=per_sample, private_tmp=per_sample, drop_uid=_is_real_root())
 
 
 def _can_isolate_samples() -> bool:
-    """Try, in a throw-away child, the per-sample namespaces that `isolate_sample` will ask for."""
+    """Try, in a throw-away child, the per-sample namespace round trip of `HomeNamespaces`."""
     pid = os.fork()
     if pid == 0:
         try:
-            unshare(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC)
+            home = HomeNamespaces()
+            home.enter_sample()
+            home.leave_sample()
             os._exit(0)
         except BaseException:
             os._exit(1)
@@ -230,20 +233,43 @@ def _can_isolate_samples() -> bool:
 
 # ---- per sample -----------------------------------------------------------------------------------
 
+PRIVATE_TMP = ("/tmp", "/dev/shm")  # writable tmpfs inside the sandbox; everything else is read-only
+_SAMPLE_NAMESPACES = (("mnt", CLONE_NEWNS), ("ipc", CLONE_NEWIPC), ("pid", CLONE_NEWPID))
 
-def isolate_sample(worker: Layers, tmpfs_mb: int) -> None:
-    """In the per-sample supervisor: new PID, mount and IPC namespaces and a private tmpfs.
 
-    The next child forked becomes PID 1 of the new PID namespace; when it dies the kernel kills
-    every process the sample started, daemons included.
-    """
-    if not worker.pid_ns:
-        return
-    unshare(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC)
-    opts = f"size={tmpfs_mb}m,mode=1777"
-    for path in ("/tmp", "/dev/shm"):
-        if os.path.isdir(path):
-            mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, opts)
+def setns(fd: int, nstype: int) -> None:
+    _check(_libc.setns(ctypes.c_int(fd), ctypes.c_int(nstype)), "setns")
+
+
+class HomeNamespaces:
+    """Handles on the fork server's own namespaces, to come back to after setting up each sample."""
+
+    def __init__(self) -> None:
+        self.fds = [(os.open(f"/proc/self/ns/{name}", os.O_RDONLY), flag) for name, flag in _SAMPLE_NAMESPACES]
+
+    def enter_sample(self) -> None:
+        """New PID, mount (for its own /proc) and IPC namespaces for the next child.
+
+        Only children forked after this live in the new PID namespace; the first becomes its PID 1,
+        and when it dies the kernel kills every process the sample started, daemons included.
+        """
+        unshare(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC)
+
+    def leave_sample(self) -> None:
+        """Back to the fork server's namespaces; the sample's live on in its processes only."""
+        for fd, flag in self.fds:
+            setns(fd, flag)
+
+
+def wipe_private_tmp() -> None:
+    """Empty /tmp and /dev/shm (the worker's private tmpfs) once a sample's processes are all dead."""
+    for path in filter(os.path.isdir, PRIVATE_TMP):
+        with os.scandir(path) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
 
 
 def mount_proc() -> None:
@@ -276,20 +302,17 @@ def apply_limits(limits: Limits) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s + 1))
 
 
-def become(uid: int | None) -> bool:
-    """Drop to `uid` (and the same gid) for good, with no way back to privilege.
+def become(uid: int | None) -> None:
+    """Drop to `uid` (and the same gid; None keeps the uid, as without root) with no way back.
 
-    Returns whether the uid really changed (it cannot when not started as root).
+    Either way: no_new_privs (setuid binaries gain nothing) and no capabilities left.
     """
-    changed = False
-    if uid is not None and os.geteuid() == 0 and os.getuid() == 0 and _is_real_root():
+    if uid is not None:
         os.setgroups([])
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)
-        changed = True
     prctl(PR_SET_NO_NEW_PRIVS, 1)
     drop_capabilities()
-    return changed
 
 
 def _is_real_root() -> bool:

@@ -18,8 +18,8 @@ from typing import Any
 
 from cosmocore.config import SandboxConfig
 from cosmocore.sandbox.isolation import Layers
-from cosmocore.sandbox.supervisor import SampleSpec
-from cosmocore.sandbox.wire import FrameError, Job, read_frame, write_frame
+from cosmocore.sandbox.candidate import SANDBOX_ENV, SampleSpec
+from cosmocore.sandbox.wire import FrameError, FrameReader, Job, write_frame
 
 HOST_GRACE_S = 30.0  # beyond a job's deadline before the host gives up on a fork server
 
@@ -30,22 +30,22 @@ class Worker:
     def __init__(self, config: SandboxConfig, index: int, hide_paths: tuple[str, ...]) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-I", "-m", "cosmocore.sandbox.forkserver"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={}, close_fds=True,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=SANDBOX_ENV, close_fds=True,
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None
-        self._in, self._out = self.proc.stdin.fileno(), self.proc.stdout.fileno()
+        self._in, self._out = self.proc.stdin.fileno(), FrameReader(self.proc.stdout.fileno())
         spec = SampleSpec(
-            judge_uid=config.uid_base + 2 * index, candidate_uid=config.uid_base + 2 * index + 1,
+            candidate_uid=config.uid_base + index,
             max_processes=config.max_processes, max_open_files=config.max_open_files,
             max_file_mb=config.max_file_mb, tmpfs_mb=config.tmpfs_mb,
             output_limit_bytes=config.output_limit_bytes,
         )
         write_frame(self._in, {"spec": asdict(spec), "hide_paths": list(hide_paths)})
-        self.layers = Layers(**read_frame(self._out)["layers"])
+        self.layers = Layers(**self._out.read()["layers"])
 
     def run(self, job: Job) -> dict[str, Any]:
         write_frame(self._in, job.to_wire())
-        return dict(read_frame(self._out))
+        return dict(self._out.read())
 
     def close(self) -> None:
         if self.proc.poll() is None:

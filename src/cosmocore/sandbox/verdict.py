@@ -92,7 +92,7 @@ class Verdict:
     detail: str
 
 
-def decide(records: Sequence[dict[str, Any]], *, deadline_hit: bool, judge_exit: int | None) -> Verdict:
+def decide(records: Sequence[dict[str, Any]], *, deadline_hit: bool) -> Verdict:
     """The final verdict from the judge's record stream (the private channel), trusted only as a whole.
 
     Passed only if the judge declared the test count, reported every test as passed, and signed off
@@ -106,7 +106,7 @@ def decide(records: Sequence[dict[str, Any]], *, deadline_hit: bool, judge_exit:
     if done is None:
         if deadline_hit:
             return Verdict("timeout", passed, total, "wall-clock deadline exceeded")
-        return Verdict("crashed", passed, total, f"judge ended without a verdict (exit {judge_exit})")
+        return Verdict("crashed", passed, total, "judge ended without a verdict")
     if failures:
         return Verdict(failures[0]["status"], passed, total, failures[0].get("detail", ""))
     if done["status"] != "passed":

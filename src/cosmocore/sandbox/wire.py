@@ -26,25 +26,32 @@ class ChannelClosed(FrameError):
     """The peer closed the channel."""
 
 
-def _read_exact(fd: int, n: int) -> bytes:
-    chunks, left = [], n
-    while left:
-        chunk = os.read(fd, min(left, 1 << 20))
-        if not chunk:
-            raise ChannelClosed("channel closed")
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
+class FrameReader:
+    """Reads frames from `fd` through a buffer, so a small frame costs one read() call."""
 
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._buf = bytearray()
 
-def read_frame(fd: int) -> Any:
-    (size,) = struct.unpack(">I", _read_exact(fd, 4))
-    if size > MAX_FRAME:
-        raise FrameError(f"frame of {size} bytes exceeds the {MAX_FRAME}-byte limit")
-    try:
-        return json.loads(_read_exact(fd, size))
-    except ValueError as err:
-        raise FrameError(f"malformed frame: {err}") from err
+    def _fill(self, n: int) -> None:
+        while len(self._buf) < n:
+            chunk = os.read(self.fd, max(n - len(self._buf), 1 << 16))
+            if not chunk:
+                raise ChannelClosed("channel closed")
+            self._buf += chunk
+
+    def read(self) -> Any:
+        self._fill(4)
+        (size,) = struct.unpack(">I", self._buf[:4])
+        if size > MAX_FRAME:
+            raise FrameError(f"frame of {size} bytes exceeds the {MAX_FRAME}-byte limit")
+        self._fill(4 + size)
+        data = bytes(self._buf[4 : 4 + size])
+        del self._buf[: 4 + size]
+        try:
+            return json.loads(data)
+        except ValueError as err:
+            raise FrameError(f"malformed frame: {err}") from err
 
 
 def write_frame(fd: int, message: Any) -> None:

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from cosmocore.config import SandboxConfig
-from cosmocore.sandbox import Sandbox, codec
+from cosmocore.sandbox import codec
+from cosmocore.sandbox.host import Sandbox
 from cosmocore.types import CheckFunctionTests, IOTests
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="full isolation needs root (CI and sessions run as root)")
@@ -131,27 +132,15 @@ def test_forged_records_on_every_descriptor_do_not_pass(sandbox):
     assert judged(sandbox, src) == "runtime_error"  # it garbled its own channel to the judge
 
 
-def test_the_candidate_cannot_signal_or_trace_the_judge(sandbox):
+def test_the_judge_is_outside_the_candidates_reach(sandbox):
     src = """
-        import os, signal
+        import os
         def probe():
-            outcomes = []
-            for sig in (signal.SIGKILL, signal.SIGSTOP):
-                try:
-                    os.kill(1, sig)
-                    outcomes.append("sent")
-                except OSError as e:
-                    outcomes.append(type(e).__name__)
-            try:
-                open("/proc/1/mem", "rb").read(1)
-                outcomes.append("read judge memory")
-            except OSError as e:
-                outcomes.append(type(e).__name__)
-            return outcomes
+            return [os.getppid(), sorted(int(p) for p in os.listdir("/proc") if p.isdigit())]
     """
-    outcomes = probe(sandbox, src)
-    assert "read judge memory" not in outcomes
-    assert outcomes[:2] == ["PermissionError", "PermissionError"]
+    parent, pids = probe(sandbox, src)
+    assert parent == 0  # the judge (its parent) is outside its PID namespace: no pid to signal or trace
+    assert pids == [1]
 
 
 # ---- escapes and damage ---------------------------------------------------------------------------
@@ -240,7 +229,7 @@ def test_samples_run_unprivileged_and_see_only_their_own_processes(sandbox):
     """
     uid, euid, gid, pids = probe(sandbox, src)
     assert uid != 0 and euid != 0 and gid != 0
-    assert pids == [1, 2]  # the judge (PID 1) and the candidate
+    assert pids == [1]  # itself, PID 1 of its own namespace
 
 
 def test_the_candidate_cannot_signal_host_processes(sandbox):
@@ -264,7 +253,7 @@ def test_the_candidate_cannot_signal_host_processes(sandbox):
 
 
 def _sandbox_uid_processes(config: SandboxConfig) -> list[int]:
-    uids = range(config.uid_base, config.uid_base + 2 * config.worker_count)
+    uids = range(config.uid_base, config.uid_base + config.worker_count)
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():

