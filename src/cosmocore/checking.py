@@ -15,7 +15,8 @@ import hashlib
 import json
 import os
 import tempfile
-from collections import defaultdict
+import time
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,9 +24,16 @@ from typing import Any
 
 from cosmocore import metrics
 from cosmocore.errors import InputError
-from cosmocore.sandbox.host import Sandbox
+from cosmocore.sandbox.host import ReferenceRun, Sandbox, SandboxError
 from cosmocore.tasks.bigcodebench import missing_libs
 from cosmocore.types import ExecutionResult, IOTests, Problem, Status
+
+
+Progress = Callable[[str, int], Callable[[], None]]  # (phase, total) -> a tick called once per item
+
+
+def no_progress(phase: str, total: int) -> Callable[[], None]:
+    return lambda: None
 
 
 REFERENCE_TIMEOUT_S = 120.0  # at least this long for a reference over all its inputs (HumanEval+ has ~750)
@@ -43,10 +51,10 @@ class Sample:
 class CheckSummary:
     samples: int
     judged: int
-    skipped: int  # samples of problems whose libraries are missing here
+    skipped: int  # samples of problems that cannot be judged here (see `unjudgeable`)
     status_counts: dict[Status, int]
     pass_at_k: dict[int, float]
-    missing_libs: dict[str, int]  # library -> skipped samples needing it
+    skip_reasons: dict[str, int]  # reason -> skipped samples
     duration_s: float
 
 
@@ -95,26 +103,47 @@ def read_samples(path: Path, problems: dict[str, Problem]) -> list[Sample]:
 # ---- reference outputs for EvalPlus-style problems ------------------------------------------------
 
 
-def _cache_key(problem: Problem, tests: IOTests) -> str:
+def _cache_path(cache_dir: Path, problem: Problem, tests: IOTests) -> Path:
     digest = hashlib.sha256(problem.reference.encode())
     for encoded in tests.inputs:
         digest.update(b"\0" + encoded.encode())
-    return digest.hexdigest()
+    return cache_dir / "expected" / f"{digest.hexdigest()}.json"
 
 
-def with_expected_outputs(problem: Problem, sandbox: Sandbox, cache_dir: Path) -> Problem:
-    """`problem` with its IOTests' expected outputs: the reference's, run in the sandbox, cached."""
-    tests = problem.tests
-    if not isinstance(tests, IOTests) or tests.expected is not None:
-        return problem
-    cache = cache_dir / "expected" / f"{_cache_key(problem, tests)}.json"
-    if cache.is_file():
-        expected = tuple(json.loads(cache.read_text()))
-    else:
-        timeout_s = max(sandbox.config.timeout_s, REFERENCE_TIMEOUT_S)
-        expected = sandbox.record_outputs(problem.reference, tests, timeout_s=timeout_s)
-        write_atomic(cache, json.dumps(list(expected)))
-    return replace(problem, tests=replace(tests, expected=expected))
+def _with_expected(problem: Problem, tests: IOTests, run: ReferenceRun) -> Problem:
+    return replace(problem, tests=replace(tests, expected=run.outputs, reference_s=run.duration_s))
+
+
+def _read_cache(path: Path) -> ReferenceRun:
+    data = json.loads(path.read_text())
+    return ReferenceRun(tuple(data["outputs"]), float(data["reference_s"]))
+
+
+def add_expected_outputs(problems: dict[str, Problem], sandbox: Sandbox, cache_dir: Path,
+                         progress: Progress) -> tuple[dict[str, Problem], dict[str, str]]:
+    """Fill in IOTests' expected outputs: the reference's, run in the sandbox (in parallel), cached.
+
+    Returns the problems, and the reason for each problem whose reference failed here.
+    """
+    ready, todo = dict(problems), []
+    for task_id, p in problems.items():
+        if isinstance(p.tests, IOTests) and p.tests.expected is None:
+            cache = _cache_path(cache_dir, p, p.tests)
+            if cache.is_file():
+                ready[task_id] = _with_expected(p, p.tests, _read_cache(cache))
+            else:
+                todo.append((task_id, p, p.tests, cache))
+    timeout_s = max(sandbox.config.timeout_s, REFERENCE_TIMEOUT_S)
+    tick = progress("reference outputs", len(todo))
+    recorded = sandbox.record_many([(p.reference, t) for _, p, t, _ in todo], timeout_s=timeout_s, on_result=tick)
+    failed = {}
+    for (task_id, p, tests, cache), run in zip(todo, recorded, strict=True):
+        if isinstance(run, SandboxError):
+            failed[task_id] = f"reference solution fails here ({run})"
+            continue
+        write_atomic(cache, json.dumps({"outputs": list(run.outputs), "reference_s": run.duration_s}))
+        ready[task_id] = _with_expected(p, tests, run)
+    return ready, failed
 
 
 # ---- output --------------------------------------------------------------------------------------
@@ -149,36 +178,47 @@ def result_line(sample: Sample, result: ExecutionResult | None, skipped_reason: 
 # ---- the whole check -----------------------------------------------------------------------------
 
 
+def unjudgeable(problems: dict[str, Problem]) -> dict[str, str]:
+    """Problems that cannot be judged here, with the reason (never counted as model failures)."""
+    reasons = {}
+    for task_id, problem in problems.items():
+        missing = missing_libs(problem)
+        if missing:
+            reasons[task_id] = f"missing libraries: {', '.join(missing)}"
+    return reasons
+
+
 def check(samples: Sequence[Sample], problems: dict[str, Problem], sandbox: Sandbox, out: Path,
-          cache_dir: Path, on_result: Callable[[], None] | None = None) -> CheckSummary:
+          cache_dir: Path, progress: Progress = no_progress) -> CheckSummary:
     """Judge every sample, write `out` atomically, and summarise."""
-    import time
-
     start = time.monotonic()
-    missing = {task_id: list(missing_libs(problems[task_id])) for task_id in {s.task_id for s in samples}}
-    runnable = [s for s in samples if not missing[s.task_id]]
-    ready = {t: with_expected_outputs(problems[t], sandbox, cache_dir) for t in {s.task_id for s in runnable}}
-    results = sandbox.run_many([(s.program, ready[s.task_id].tests) for s in runnable], on_result=on_result)
+    wanted = {s.task_id: problems[s.task_id] for s in samples}
+    skipped = unjudgeable(wanted)
+    ready, failed = add_expected_outputs({t: p for t, p in wanted.items() if t not in skipped},
+                                         sandbox, cache_dir, progress)
+    skipped.update(failed)
+    runnable = [s for s in samples if s.task_id not in skipped]
+    tick = progress("checking", len(runnable))
+    results = sandbox.run_many([(s.program, ready[s.task_id].tests) for s in runnable], on_result=tick)
     by_line = {s.line: r for s, r in zip(runnable, results, strict=True)}
-    lines = [result_line(s, by_line.get(s.line), f"missing libraries: {', '.join(missing[s.task_id])}")
-             for s in samples]
+    lines = [result_line(s, by_line.get(s.line), skipped.get(s.task_id, "")) for s in samples]
     write_atomic(out, "".join(json.dumps(line) + "\n" for line in lines))
-    return summarise(samples, by_line, missing, time.monotonic() - start)
+    return summarise(samples, by_line, skipped, time.monotonic() - start)
 
 
-def summarise(samples: Sequence[Sample], results: dict[int, ExecutionResult], missing: dict[str, list[str]],
+def summarise(samples: Sequence[Sample], results: dict[int, ExecutionResult], skipped: dict[str, str],
               duration_s: float) -> CheckSummary:
     per_task: dict[str, list[bool]] = defaultdict(list)
-    libs: dict[str, int] = defaultdict(int)
+    reasons: Counter[str] = Counter()
     for s in samples:
         if s.line in results:
             per_task[s.task_id].append(results[s.line].passed)
-        for lib in missing[s.task_id]:
-            libs[lib] += 1
+        else:
+            reasons[skipped[s.task_id]] += 1
     return CheckSummary(
         samples=len(samples), judged=len(results), skipped=len(samples) - len(results),
         status_counts=metrics.status_counts(r.status for r in results.values()),
-        pass_at_k=metrics.pass_at_k(per_task), missing_libs=dict(sorted(libs.items())), duration_s=duration_s,
+        pass_at_k=metrics.pass_at_k(per_task), skip_reasons=dict(reasons.most_common()), duration_s=duration_s,
     )
 
 
@@ -186,8 +226,8 @@ def format_summary(summary: CheckSummary) -> str:
     """The summary `cosmocore check` prints."""
     lines = [f"judged {summary.judged} of {summary.samples} samples in {summary.duration_s:.1f} s"]
     if summary.skipped:
-        libs = ", ".join(f"{lib} ({n})" for lib, n in summary.missing_libs.items())
-        lines.append(f"skipped {summary.skipped} samples: libraries not installed here: {libs}")
+        lines.append(f"skipped {summary.skipped} samples that cannot be judged here (not counted):")
+        lines += [f"  {n:>6} x {reason}" for reason, n in list(summary.skip_reasons.items())[:10]]
     width = max(len(s) for s in summary.status_counts)
     for status, n in summary.status_counts.items():
         share = n / summary.judged if summary.judged else 0.0

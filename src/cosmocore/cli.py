@@ -8,6 +8,7 @@ that needs them, so `cosmocore --help` stays fast.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -60,11 +61,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def cmd_check(args: argparse.Namespace) -> int:
+def _progress_bars(stack: contextlib.ExitStack):  # type: ignore[no-untyped-def]
+    """A `checking.Progress` drawing one tqdm bar per phase on stderr (off when not a terminal)."""
     from tqdm import tqdm
 
+    def start(phase: str, total: int):  # type: ignore[no-untyped-def]
+        if total == 0:
+            return lambda: None
+        bar = stack.enter_context(tqdm(total=total, desc=phase, unit="sample", file=sys.stderr, disable=None))
+        return bar.update
+
+    return start
+
+
+def cmd_check(args: argparse.Namespace) -> int:
     from cosmocore import checking
-    from cosmocore.sandbox import Sandbox
+    from cosmocore.sandbox.host import Sandbox
     from cosmocore.tasks import load_problems, source_paths
 
     if not args.benchmark and not args.problems:
@@ -74,9 +86,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     problems = load_problems(name, path)
     samples = checking.read_samples(args.samples, problems)
     cache = args.cache_dir or _default_cache()
-    with Sandbox(_sandbox_config(args), hide_paths=source_paths(name, path)) as sandbox, \
-            tqdm(total=len(samples), desc="checking", unit="sample", file=sys.stderr, disable=None) as bar:
-        summary = checking.check(samples, problems, sandbox, args.out, cache, on_result=lambda: bar.update())
+    with contextlib.ExitStack() as stack:
+        sandbox = stack.enter_context(Sandbox(_sandbox_config(args), hide_paths=source_paths(name, path)))
+        summary = checking.check(samples, problems, sandbox, args.out, cache, _progress_bars(stack))
     print(checking.format_summary(summary))
     print(f"results: {args.out}")
     return 0

@@ -55,6 +55,8 @@ class AssertTests:
 
     asserts: tuple[str, ...]
     setup_code: str = ""  # imports / fixtures the asserts need (MBPP `test_setup_code`, `test_imports`)
+    program_names: tuple[str, ...] = ()  # names the asserts take from the program (what the reference
+    # defines, builtins such as `sum` included); empty: every name that is not a builtin or stdlib module
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class IOTests:
     expected: tuple[str, ...] | None = None
     atol: float = 0.0
     oracle: Literal["equal", "poly_root"] = "equal"  # poly_root: HumanEval/32, |poly(xs, out)| <= atol
+    reference_s: float = 0.0  # the reference's time over all inputs; deadlines scale with it (as EvalPlus's do)
 
 
 @dataclass(frozen=True)

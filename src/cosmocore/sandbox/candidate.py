@@ -106,8 +106,8 @@ def _call(ns: dict[str, Any], name: str, args: str, kwargs: str) -> dict[str, An
     value = ns[name](*codec.decode(args), **codec.decode(kwargs))
     try:
         return {"ok": True, "value": codec.encode(value)}
-    except codec.CodecError as err:
-        return {"ok": False, "exc_type": "NotPlainData", "message": truncate(str(err))}
+    except codec.CodecError:  # not plain data: the judge gets only its type name and truth value
+        return {"ok": True, "opaque": truncate(type(value).__name__), "truth": bool(value)}
 
 
 def _unittest(ns: dict[str, Any], fd: int, test_code: str, class_name: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ one `Job` in, one result record out, until stdin closes.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from dataclasses import asdict, replace
@@ -25,33 +26,36 @@ from cosmocore.sandbox.supervisor import run_sample
 from cosmocore.sandbox.wire import FrameError, FrameReader, Job, write_frame
 from cosmocore.types import Tests
 
-PLAN_CACHE_SIZE = 512  # problems whose prepared tests are kept
-
-
 def _failed(status: str, detail: str) -> dict[str, Any]:
     return {"status": status, "tests_passed": None, "tests_total": None, "duration_s": 0.0,
             "detail": detail, "output": "", "values": None}
 
 
 class PlanCache:
-    """Prepared plans by (tests, record); cleared whole when full (problems recur in runs, not across)."""
+    """The tests this fork server has been sent (by key), and their prepared plans.
+
+    Kept for the fork server's life: a run judges a bounded set of problems, many samples each.
+    """
 
     def __init__(self) -> None:
-        self._plans: dict[tuple[Tests, bool], Plan] = {}
+        self._tests: dict[str, Tests] = {}
+        self._plans: dict[tuple[str, bool], Plan] = {}
 
-    def get(self, tests: Tests, record: bool) -> Plan:
-        key = (tests, record)
+    def get(self, job: Job) -> Plan:
+        if job.tests is not None:
+            self._tests[job.tests_key] = job.tests
+        key = (job.tests_key, job.record)
         if key not in self._plans:
-            if len(self._plans) >= PLAN_CACHE_SIZE:
-                self._plans.clear()
-            self._plans[key] = prepare(tests, record)
+            if job.tests_key not in self._tests:
+                raise TestFailure("crashed", f"fork server was never sent tests {job.tests_key!r}")
+            self._plans[key] = prepare(self._tests[job.tests_key], job.record)
         return self._plans[key]
 
 
 def _answer(job: Job, plans: PlanCache, spec: SampleSpec, layers: isolation.Layers,
             home: isolation.HomeNamespaces | None) -> tuple[dict[str, Any], int]:
     try:
-        plan = plans.get(job.tests, job.record)
+        plan = plans.get(job)
     except (TestFailure, SyntaxError, ValueError) as err:  # malformed tests: the dataset's fault
         return _failed("crashed", f"cannot prepare the tests: {type(err).__name__}: {err}"), -1
     try:
@@ -63,6 +67,7 @@ def _answer(job: Job, plans: PlanCache, spec: SampleSpec, layers: isolation.Laye
 def serve(jobs: FrameReader, stdout: int, spec: SampleSpec, layers: isolation.Layers) -> None:
     home = isolation.HomeNamespaces() if layers.pid_ns else None
     plans = PlanCache()
+    gc.freeze()  # the imported heap is never scanned again, so collections do not copy its pages
     while True:
         try:
             job = Job.from_wire(jobs.read())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from cosmocore.config import SandboxConfig
@@ -22,20 +23,50 @@ def _result(raw: dict[str, Any]) -> ExecutionResult:
     )
 
 
+REFERENCE_TIME_FACTOR = 4.0  # an IO test's deadline is at least this many times its reference's time
+
+
+@dataclass(frozen=True)
+class ReferenceRun:
+    """A reference program's outputs (encoded, one per input) and how long it took on all of them."""
+
+    outputs: tuple[str, ...]
+    duration_s: float
+
+
+def _reference_run(raw: dict[str, Any], expected_count: int) -> ReferenceRun | SandboxError:
+    values = raw.get("values") or []
+    if raw["status"] != "passed" or len(values) != expected_count or None in values:
+        return SandboxError(f"{raw['status']}: {raw['detail']}")
+    return ReferenceRun(tuple(values), float(raw["duration_s"]))
+
+
 class Sandbox:
     """A pool of pre-warmed, isolated workers. Use as a context manager, or call `close()`."""
 
     def __init__(self, config: SandboxConfig | None = None, hide_paths: Sequence[str] = ()) -> None:
         self.config = config or SandboxConfig()
         self._pool = WorkerPool(self.config, (*self.config.hide_paths, *hide_paths))
+        self._keys: dict[int, tuple[Tests, str]] = {}  # id(tests) -> (tests, key); holds them alive
+
+    def _key(self, tests: Tests) -> str:
+        """A key per distinct tests object, without hashing its (possibly huge) contents."""
+        entry = self._keys.get(id(tests))
+        if entry is None or entry[0] is not tests:
+            entry = self._keys[id(tests)] = (tests, f"t{len(self._keys)}")
+        return entry[1]
 
     @property
     def layers(self) -> Layers:
         """The isolation layers the workers really have."""
         return self._pool.layers
 
-    def _job(self, program: str, tests: Tests, timeout_s: float | None, memory_mb: int | None) -> Job:
-        return Job(program, tests, timeout_s or self.config.timeout_s, memory_mb or self.config.memory_mb)
+    def _job(self, program: str, tests: Tests, timeout_s: float | None, memory_mb: int | None,
+             record: bool = False) -> Job:
+        timeout = timeout_s or self.config.timeout_s
+        if isinstance(tests, IOTests):  # slow references (HumanEval+ has some of 10 s) get room, like EvalPlus
+            timeout = max(timeout, REFERENCE_TIME_FACTOR * tests.reference_s + 1.0)
+        return Job(program, self._key(tests), timeout, memory_mb or self.config.memory_mb, record, tests)
 
     def run(self, program: str, tests: Tests, *, timeout_s: float | None = None,
             memory_mb: int | None = None) -> ExecutionResult:
@@ -54,12 +85,17 @@ class Sandbox:
 
         Raises SandboxError if the program fails on any input.
         """
-        job = Job(program, tests, timeout_s or self.config.timeout_s, self.config.memory_mb, record=True)
-        raw = next(self._pool.map([job]))
-        values = raw.get("values") or []
-        if raw["status"] != "passed" or len(values) != len(tests.inputs) or None in values:
-            raise SandboxError(f"reference failed: {raw['status']}: {raw['detail']}")
-        return tuple(values)
+        run = self.record_many([(program, tests)], timeout_s=timeout_s)[0]
+        if isinstance(run, SandboxError):
+            raise run
+        return run.outputs
+
+    def record_many(self, items: Sequence[tuple[str, IOTests]], *, timeout_s: float | None = None,
+                    on_result: Callable[[], None] | None = None) -> list[ReferenceRun | SandboxError]:
+        """Run many reference programs in parallel for their outputs; a failure is returned in its place."""
+        jobs = [self._job(program, tests, timeout_s, None, record=True) for program, tests in items]
+        return [_reference_run(raw, len(tests.inputs)) for raw, (_, tests) in
+                zip(self._pool.map(jobs, on_result), items, strict=True)]
 
     def close(self) -> None:
         self._pool.close()

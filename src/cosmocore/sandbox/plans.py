@@ -20,7 +20,7 @@ from types import CodeType
 from typing import Any
 
 from cosmocore.sandbox import codec
-from cosmocore.sandbox.judge import Recorder, Remote, RemoteFunction, TestFailure
+from cosmocore.sandbox.judge import Opaque, Recorder, Remote, RemoteFunction, TestFailure
 from cosmocore.sandbox.verdict import classify_exception, outputs_match, poly_root_ok, truncate
 from cosmocore.types import AssertTests, CheckFunctionTests, IOTests, Tests, UnittestTests
 
@@ -94,11 +94,13 @@ def _check_function_plan(tests: CheckFunctionTests) -> Plan:
         def report(i: int, err: BaseException | None) -> None:
             reported.setdefault(i, None if err is None else _failure(err))
 
+        candidate = RemoteFunction(remote, tests.entry_point)
         ns: dict[str, Any] = {"__name__": "__judge__", "__cosmocore_unit__": report}
-        exec(setup, ns)
+        exec(setup, ns)  # the prompt: its helpers are the dataset's own, not the candidate's
+        ns[tests.entry_point] = candidate  # tests that name the function itself mean the candidate's
         exec(code, ns)
         try:
-            ns["check"](RemoteFunction(remote, tests.entry_point))
+            ns["check"](candidate)
             aborted = None
         except Exception as err:  # a statement outside the asserts failed: the rest did not run
             aborted = _failure(err)
@@ -115,10 +117,17 @@ def _free_names(tree: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
-def _bind_names(ns: dict[str, Any], names: set[str], remote: Remote) -> None:
-    """Names the asserts use: stdlib modules are imported here, anything else is the candidate's."""
-    for name in sorted(names - ns.keys() - set(dir(builtins))):
-        ns[name] = __import__(name) if name in sys.stdlib_module_names else RemoteFunction(remote, name)
+def _bind_names(ns: dict[str, Any], names: set[str], program_names: set[str], remote: Remote) -> None:
+    """Names the asserts use: the program's go to the candidate, stdlib modules are imported here.
+
+    Without a declared list, every name that is not set up, a builtin or a stdlib module is the program's.
+    """
+    for name in sorted(names - ns.keys()):
+        if name in program_names or (not program_names and not hasattr(builtins, name)
+                                     and name not in sys.stdlib_module_names):
+            ns[name] = RemoteFunction(remote, name)
+        elif name in sys.stdlib_module_names:
+            ns[name] = __import__(name)
 
 
 def _assert_plan(tests: AssertTests) -> Plan:
@@ -130,7 +139,7 @@ def _assert_plan(tests: AssertTests) -> Plan:
     def execute(rec: Recorder, remote: Remote) -> None:
         ns: dict[str, Any] = {"__name__": "__judge__"}
         exec(setup, ns)
-        _bind_names(ns, names, remote)
+        _bind_names(ns, names, set(tests.program_names), remote)
         _run_units(rec, [_exec_unit(code, ns) for code in codes])
 
     return Plan(len(codes), execute)
@@ -153,12 +162,15 @@ def _io_plan(tests: IOTests, record: bool) -> Plan:
         ok = (poly_root_ok(first_args[i], out, tests.atol) if tests.oracle == "poly_root"
               else outputs_match(out, expected[i], tests.atol))
         if not ok:
-            raise TestFailure("wrong_answer", truncate(f"input #{i}: got {codec.encode(out)}"))
+            shown = repr(out) if isinstance(out, Opaque) else codec.encode(out)
+            raise TestFailure("wrong_answer", truncate(f"input #{i}: got {shown}"))
 
     def unit(remote: Remote, i: int) -> Callable[[], str | None]:
         def run() -> str | None:
             out = remote.call_encoded(tests.entry_point, tests.inputs[i])
             if record:
+                if isinstance(out, Opaque):
+                    raise TestFailure("crashed", f"reference returned {out!r} for input #{i}")
                 return codec.encode(out)
             judge_output(i, out)
             return None

@@ -42,9 +42,11 @@ class Worker:
         )
         write_frame(self._in, {"spec": asdict(spec), "hide_paths": list(hide_paths)})
         self.layers = Layers(**self._out.read()["layers"])
+        self._sent: set[str] = set()  # tests keys this fork server holds
 
     def run(self, job: Job) -> dict[str, Any]:
-        write_frame(self._in, job.to_wire())
+        write_frame(self._in, job.to_wire(with_tests=job.tests_key not in self._sent))
+        self._sent.add(job.tests_key)
         return dict(self._out.read())
 
     def close(self) -> None:

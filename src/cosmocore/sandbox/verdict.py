@@ -55,6 +55,21 @@ def truncate(text: str, limit: int = DETAIL_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _typed(value: Any) -> Any:
+    """A hashable value with each element's exact type attached: 1, 1.0 and True stay apart."""
+    kind = type(value)
+    if kind is tuple:
+        return kind, tuple(_typed(v) for v in value)
+    if kind is frozenset:
+        return kind, frozenset(_typed(v) for v in value)
+    return kind, value
+
+
+def _typed_set(values: Any) -> frozenset[Any]:
+    """Set elements or dict keys compared by type too (plain `==` has {True: x} == {1: x})."""
+    return frozenset(_typed(v) for v in values)
+
+
 def outputs_match(out: Any, exp: Any, atol: float) -> bool:
     """EvalPlus comparison, stricter on types: exact type everywhere, floats within tolerance.
 
@@ -72,15 +87,25 @@ def outputs_match(out: Any, exp: Any, atol: float) -> bool:
     if type(exp) in (list, tuple):
         return len(out) == len(exp) and all(outputs_match(o, e, atol) for o, e in zip(out, exp, strict=True))
     if type(exp) is dict:
-        return out.keys() == exp.keys() and all(outputs_match(out[k], exp[k], atol) for k in exp)
+        return _typed_set(out) == _typed_set(exp) and all(outputs_match(out[k], exp[k], atol) for k in exp)
+    if type(exp) in (set, frozenset):
+        return _typed_set(out) == _typed_set(exp)
     return bool(out == exp)  # exact builtin types only: their == is honest
 
 
 def poly_root_ok(coeffs: Sequence[float], root: Any, atol: float) -> bool:
-    """HumanEval/32 (find_zero): any x with |poly(coeffs, x)| <= atol is right, as EvalPlus accepts."""
+    """HumanEval/32 (find_zero): any x with |poly(coeffs, x)| <= atol is right, as EvalPlus accepts.
+
+    poly is summed left to right with math.pow, exactly as EvalPlus does: near a root of a
+    high-degree polynomial the result is rounding noise, and a more exact sum would reject
+    roots EvalPlus accepts.
+    """
     if type(root) not in (int, float) or not math.isfinite(root):
         return False
-    value = math.fsum(c * root**i for i, c in enumerate(coeffs))
+    try:
+        value = sum(c * math.pow(root, i) for i, c in enumerate(coeffs))
+    except OverflowError:
+        return False
     return abs(value) <= atol
 
 

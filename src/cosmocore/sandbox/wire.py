@@ -75,27 +75,33 @@ def tests_to_wire(tests: Tests) -> dict[str, Any]:
 
 
 def tests_from_wire(data: dict[str, Any]) -> Tests:
-    fields = dict(data)
+    fields = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}  # JSON lists were tuples
     cls = _TEST_KINDS[fields.pop("kind")]
-    for key in ("asserts", "inputs", "expected"):
-        if isinstance(fields.get(key), list):
-            fields[key] = tuple(fields[key])
     return cls(**fields)  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
 class Job:
-    """One program to judge, as a fork server receives it."""
+    """One program to judge, as a fork server receives it.
+
+    Tests travel by key: a fork server is sent a key's tests once and keeps them, so a problem's
+    test code and expected outputs (HumanEval+ has some of 100 MB) do not cross the pipe per sample.
+    """
 
     program: str
-    tests: Tests
+    tests_key: str  # names `tests` for the whole life of the sandbox
     timeout_s: float
     memory_mb: int
     record: bool = False  # IOTests only: return the program's outputs instead of judging them
+    tests: Tests | None = None  # None once the receiving fork server already holds `tests_key`
 
-    def to_wire(self) -> dict[str, Any]:
-        return {**asdict(self), "tests": tests_to_wire(self.tests)}
+    def to_wire(self, with_tests: bool) -> dict[str, Any]:
+        data = {k: v for k, v in asdict(self).items() if k != "tests"}
+        if with_tests and self.tests is not None:
+            data["tests"] = tests_to_wire(self.tests)
+        return data
 
     @staticmethod
     def from_wire(data: dict[str, Any]) -> Job:
-        return Job(**{**data, "tests": tests_from_wire(data["tests"])})
+        tests = tests_from_wire(data["tests"]) if "tests" in data else None
+        return Job(**{**data, "tests": tests})

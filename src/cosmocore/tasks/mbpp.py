@@ -25,7 +25,7 @@ from cosmocore.tasks.records import (
     read_jsonl,
     require_path,
 )
-from cosmocore.types import AssertTests, Problem
+from cosmocore.types import AssertTests, Problem, UnittestTests
 
 MBPP_PROMPT_TEMPLATE = '"""\n{text}\n{example}\n"""\n'
 """The model-facing prompt: the task text, then one example assert, in a docstring. This is the shape
@@ -108,10 +108,50 @@ def _problem(record: Record, text: str, setup: str, benchmark: str) -> Problem:
         entry_point=_entry_point_of(record, asserts[0], reference),
         completion_prefix="",
         reference=reference,
-        tests=AssertTests(asserts=asserts, setup_code=setup),
+        tests=_tests(record, asserts, setup, reference),
         benchmark=benchmark,
         meta=(("split", split),) if split else (),
     )
+
+
+def _tests(record: Record, asserts: tuple[str, ...], setup: str, reference: str) -> AssertTests | UnittestTests:
+    """Asserts judged out of process, unless they need the program's own objects on the judge's side.
+
+    When the setup code uses names the reference defines (a `Node` class, in tasks 367 and 927) or
+    an assert builds an instance of a class the reference defines (`Pair`, task 601), those objects
+    cannot cross to the judge as plain data: the asserts then run in the candidate's process, as
+    unittest tests (a hardened, not unforgeable verdict: see `cosmocore.sandbox`).
+    """
+    defined, classes = _top_level_names(reference)
+    used = set().union(*(_names(parse_code(a)) for a in asserts)) if asserts else set()
+    try:
+        setup_names = _names(parse_code(setup))
+    except SyntaxError as err:
+        raise record.error(f"test setup does not parse: {err.msg}") from None
+    if setup_names & defined or used & classes:
+        return UnittestTests(test_code=_as_unittest(setup, asserts))
+    return AssertTests(asserts=asserts, setup_code=setup, program_names=tuple(sorted(used & defined)))
+
+
+def _as_unittest(setup: str, asserts: tuple[str, ...]) -> str:
+    methods = "".join(f"    def test_{i}(self):\n        {a.strip()}\n\n" for i, a in enumerate(asserts))
+    return f"import unittest\n{setup}\n\nclass TestCases(unittest.TestCase):\n{methods}"
+
+
+def _names(tree: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+
+
+def _top_level_names(reference: str) -> tuple[set[str], set[str]]:
+    """(every name the reference binds at top level, the classes among them)."""
+    try:
+        body = parse_code(reference).body
+    except SyntaxError:
+        return set(), set()
+    classes = {n.name for n in body if isinstance(n, ast.ClassDef)}
+    defs = {n.name for n in body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+    assigned = {t.id for n in body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
+    return classes | defs | assigned, classes
 
 
 def _entry_point_of(record: Record, first_assert: str, reference: str) -> str:

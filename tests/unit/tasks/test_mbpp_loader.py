@@ -12,12 +12,19 @@ import pytest
 from cosmocore.tasks import TaskLoadError, load_problems
 from cosmocore.tasks.mbpp import MBPP_PROMPT_TEMPLATE, entry_point
 from cosmocore.tasks.records import parse_code
-from cosmocore.types import AssertTests, Problem
+from cosmocore.types import AssertTests, Problem, UnittestTests
+
+
+IN_PROCESS = {"Mbpp/367", "Mbpp/601", "Mbpp/927"}  # need the program's Node / Pair objects on the judge's side
 
 
 def _asserts(problem: Problem) -> AssertTests:
     assert isinstance(problem.tests, AssertTests)
     return problem.tests
+
+
+def _out_of_process(*sets: dict[str, Problem]) -> list[Problem]:
+    return [p for problems in sets for p in problems.values() if isinstance(p.tests, AssertTests)]
 
 
 def _top_level_functions(problem: Problem) -> set[str]:
@@ -58,12 +65,13 @@ def test_every_mbpp_reference_parses_and_has_lf_line_endings(
     mbpp: dict[str, Problem], mbpp_sanitized: dict[str, Problem]
 ) -> None:
     for problem in [*mbpp.values(), *mbpp_sanitized.values()]:
-        assert "\r" not in problem.reference and "\r" not in _asserts(problem).setup_code
+        assert "\r" not in problem.reference
         parse_code(problem.reference)
+    assert all("\r" not in _asserts(p).setup_code for p in _out_of_process(mbpp, mbpp_sanitized))
 
 
 def test_every_assert_parses(mbpp: dict[str, Problem], mbpp_sanitized: dict[str, Problem]) -> None:
-    for problem in [*mbpp.values(), *mbpp_sanitized.values()]:
+    for problem in _out_of_process(mbpp, mbpp_sanitized):
         for line in _asserts(problem).asserts:
             assert isinstance(parse_code(line).body[0], ast.Assert)
 
@@ -71,8 +79,9 @@ def test_every_assert_parses(mbpp: dict[str, Problem], mbpp_sanitized: dict[str,
 def test_entry_point_is_found_for_every_task_and_defined_by_the_reference(
     mbpp: dict[str, Problem], mbpp_sanitized: dict[str, Problem]
 ) -> None:
-    for problem in [*mbpp.values(), *mbpp_sanitized.values()]:
+    for problem in _out_of_process(mbpp, mbpp_sanitized):
         assert problem.entry_point in _top_level_functions(problem), problem.task_id
+        assert problem.entry_point in _asserts(problem).program_names, problem.task_id
         call = re.compile(rf"\b{re.escape(problem.entry_point)}\s*\(")  # MBPP 77 writes `is_Diff (12345)`
         assert all(call.search(line) for line in _asserts(problem).asserts), problem.task_id
 
@@ -104,16 +113,23 @@ def test_prompt_is_the_text_and_the_first_assert_and_completions_are_whole_progr
     text = "Write a function to find the similar elements from the given two tuple lists."
     assert problem.prompt == MBPP_PROMPT_TEMPLATE.format(text=text, example=example)
     assert problem.completion_prefix == "" and problem.program("x = 1\n") == "x = 1\n"
-    assert all(p.prompt.count(_asserts(p).asserts[0]) == 1 for p in mbpp.values())
+    assert all(p.prompt.count(_asserts(p).asserts[0]) == 1 for p in _out_of_process(mbpp))
 
 
 def test_setup_code_comes_from_test_setup_code_or_test_imports(
     mbpp: dict[str, Problem], mbpp_sanitized: dict[str, Problem]
 ) -> None:
-    full_setups = [_asserts(p).setup_code for p in mbpp.values() if _asserts(p).setup_code]
-    assert len(full_setups) == 2 and all(s.startswith("root = Node(1) \n") for s in full_setups)
+    assert {_asserts(p).setup_code for p in _out_of_process(mbpp)} == {""}  # the two Node setups: in process
     sanitized_setups = {_asserts(p).setup_code for p in mbpp_sanitized.values()}
     assert sanitized_setups == {"", "import math"}
+
+
+def test_asserts_that_need_the_programs_own_objects_run_in_its_process(mbpp: dict[str, Problem]) -> None:
+    in_process = {t for t, p in mbpp.items() if isinstance(p.tests, UnittestTests)}
+    assert in_process == IN_PROCESS
+    tests = mbpp["Mbpp/367"].tests
+    assert isinstance(tests, UnittestTests) and tests.test_code.startswith("import unittest\nroot = Node(1) \n")
+    assert tests.test_code.count("    def test_") == 3
 
 
 def test_lone_carriage_returns_are_normalised(mbpp: dict[str, Problem]) -> None:
