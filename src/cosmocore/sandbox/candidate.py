@@ -23,7 +23,7 @@ from cosmocore.sandbox.verdict import truncate
 from cosmocore.sandbox.wire import FrameError, FrameReader, write_frame
 
 SANDBOX_ENV = {  # the whole environment a sample sees (set when the fork server starts): nothing of the host's
-    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "PATH": f"{os.path.dirname(sys.executable)}:/usr/local/bin:/usr/bin:/bin",  # `python` is this interpreter
     "HOME": "/tmp",
     "TMPDIR": "/tmp",
     "LANG": "C.UTF-8",

@@ -9,7 +9,7 @@ import pytest
 from cosmocore.tasks import load_problems
 from cosmocore.types import Problem
 
-REPO_ROOT = Path(__file__).resolve().parents[3]  # tests/unit/tasks/conftest.py -> the repository root
+REPO_ROOT = Path(__file__).resolve().parents[1]  # tests/conftest.py -> the repository root
 DATA_DIR = REPO_ROOT.parent / "shared" / "data"
 
 
@@ -48,3 +48,13 @@ def mbpp_sanitized(data_dir: Path) -> dict[str, Problem]:
 @pytest.fixture(scope="session")
 def bigcodebench(data_dir: Path) -> dict[str, Problem]:
     return load_problems("bigcodebench", data_dir / "bigcodebench" / "BigCodeBench-v0.1.0_hf.jsonl.gz")
+
+
+@pytest.fixture(scope="session")
+def sandbox():  # type: ignore[no-untyped-def]
+    """One sandbox for the session's judging tests (2 workers, the default limits)."""
+    from cosmocore.config import SandboxConfig
+    from cosmocore.sandbox.host import Sandbox
+
+    with Sandbox(SandboxConfig(workers=2)) as sb:
+        yield sb
