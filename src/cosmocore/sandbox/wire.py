@@ -75,9 +75,10 @@ def tests_to_wire(tests: Tests) -> dict[str, Any]:
 
 
 def tests_from_wire(data: dict[str, Any]) -> Tests:
-    fields = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}  # JSON lists were tuples
-    cls = _TEST_KINDS[fields.pop("kind")]
-    return cls(**fields)  # type: ignore[no-any-return]
+    cls = _TEST_KINDS[str(data["kind"])]
+    fields = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k != "kind"}  # lists were tuples
+    tests: Tests = cls(**fields)
+    return tests
 
 
 @dataclass(frozen=True)

@@ -43,12 +43,13 @@ def problems_from_file(path: Path, benchmark: str) -> dict[str, Problem]:
 
 def problem_from_record(record: Record, benchmark: str) -> Problem:
     prompt, entry_point = record.text("prompt"), record.text("entry_point")
+    reference = prompt + record.text("canonical_solution")
     return Problem(
         task_id=record.text("task_id"),
         prompt=prompt,
         entry_point=entry_point,
         completion_prefix=prompt,
-        reference=prompt + record.text("canonical_solution"),
-        tests=CheckFunctionTests(test_code=record.text("test"), entry_point=entry_point, setup_code=prompt),
+        reference=reference,
+        tests=CheckFunctionTests(test_code=record.text("test"), entry_point=entry_point, setup_code=reference),
         benchmark=benchmark,
     )

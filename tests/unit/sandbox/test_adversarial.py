@@ -21,7 +21,7 @@ from cosmocore.sandbox import codec
 from cosmocore.sandbox.host import Sandbox
 from cosmocore.types import CheckFunctionTests, IOTests
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="full isolation needs root (CI and sessions run as root)")
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="full isolation needs root (as in CI and sessions)")
 
 ADD_TESTS = CheckFunctionTests(
     test_code="def check(candidate):\n    assert candidate(1, 2) == 3\n    assert candidate(2, 2) == 4\n",
@@ -383,3 +383,21 @@ def test_the_host_thread_is_not_blocked_by_a_hanging_sample(sandbox):
                                                  timeout_s=1.0), done.set()), daemon=True).start()
     assert sandbox.run(GOOD_ADD, ADD_TESTS).status == "passed"
     assert done.wait(5.0)
+
+
+def test_benchmark_files_and_home_directories_are_hidden_from_samples():
+    answers = Path("/var/tmp") / f"cosmocore-answers-{os.getpid()}.jsonl"  # outside /tmp, which is private anyway
+    answers.write_text('{"task_id": "T/0", "expected": 42}\n')
+    src = f"""
+        import os
+        def probe():
+            return [open("{answers}").read(), os.listdir("/root"), os.path.exists("/root/.bash_history")]
+    """
+    try:
+        with Sandbox(SandboxConfig(workers=1), hide_paths=[str(answers)]) as hidden:
+            content, root_listing, history = probe(hidden, src)
+        assert content == ""  # the file reads as empty inside; outside it is intact
+        assert answers.read_text().startswith('{"task_id"')
+    finally:
+        answers.unlink()
+    assert not history and set(root_listing) <= {".pyenv"}  # only the interpreter is put back

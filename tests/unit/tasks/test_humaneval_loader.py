@@ -41,13 +41,13 @@ def test_reference_is_the_program_of_the_canonical_body(
         assert problem.program(raw["canonical_solution"]) == problem.reference
 
 
-def test_check_function_tests_call_the_entry_point_with_the_prompt_as_setup(
+def test_check_function_tests_call_the_entry_point_with_the_reference_as_setup(
     humaneval: dict[str, Problem],
 ) -> None:
     for problem in humaneval.values():
         assert isinstance(problem.tests, CheckFunctionTests)
         assert problem.tests.entry_point == problem.entry_point
-        assert problem.tests.setup_code == problem.prompt
+        assert problem.tests.setup_code == problem.reference  # a prompt alone may not compile
         assert "def check(candidate)" in problem.tests.test_code
 
 
@@ -68,7 +68,7 @@ def test_custom_jsonl_maps_like_humaneval_with_benchmark_custom(
     problem = load_problems("jsonl", path)["Mine/0"]
     assert problem.benchmark == "custom"
     assert problem.reference == "def f():\n    return 1\n"
-    assert problem.tests == CheckFunctionTests(records[0]["test"], "f", setup_code="def f():\n")
+    assert problem.tests == CheckFunctionTests(records[0]["test"], "f", setup_code="def f():\n    return 1\n")
 
 
 def test_custom_jsonl_reads_gzip_by_suffix(data_dir: Path) -> None:
