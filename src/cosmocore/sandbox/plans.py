@@ -33,20 +33,26 @@ class Plan:
     execute: Execute  # runs them in the judge, recording each
 
 
-def _failure(err: BaseException) -> TestFailure:
+def _failure(err: BaseException, source: str = "") -> TestFailure:
+    """A failed test's record; `source` (the test's first line) says which assert failed."""
     if isinstance(err, TestFailure):
         return err
+    where = f" in `{source}`" if source else ""
     if isinstance(err, AssertionError):
-        return TestFailure("wrong_answer", truncate(f"AssertionError: {err}"))
-    return TestFailure("wrong_answer", truncate(f"test raised {type(err).__name__}: {err}"))
+        return TestFailure("wrong_answer", truncate(f"AssertionError{where}: {err}"))
+    return TestFailure("wrong_answer", truncate(f"test raised {type(err).__name__}{where}: {err}"))
 
 
-def _run_units(rec: Recorder, units: list[Callable[[], str | None]]) -> None:
+def _first_line(source: str | None) -> str:
+    return (source or "").strip().splitlines()[0] if (source or "").strip() else ""
+
+
+def _run_units(rec: Recorder, units: list[Callable[[], str | None]], sources: list[str]) -> None:
     for i, unit in enumerate(units):
         try:
             value = unit()
         except Exception as err:
-            rec.unit(i, _failure(err))
+            rec.unit(i, _failure(err, sources[i]))
         else:
             rec.unit(i, None, value)
 
@@ -70,29 +76,30 @@ def _wrap_unit(stmt: ast.stmt, i: int) -> ast.stmt:
     return ast.Try([stmt], [handler], report(ast.Constant(None)), [])
 
 
-def _instrument_check(test_code: str) -> tuple[ast.Module, int]:
+def _instrument_check(test_code: str) -> tuple[ast.Module, list[str]]:
+    """`check` with each top-level statement holding an assert wrapped as a test; the tests' first lines."""
     tree = ast.parse(test_code)
     check = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "check"), None)
     if check is None:
         raise TestFailure("crashed", "test code defines no check(candidate)")
-    count = 0
+    sources: list[str] = []
     for j, stmt in enumerate(check.body):
         if _has_assert(stmt):
-            check.body[j] = _wrap_unit(stmt, count)
-            count += 1
-    return ast.fix_missing_locations(tree), count
+            sources.append(_first_line(ast.get_source_segment(test_code, stmt)))
+            check.body[j] = _wrap_unit(stmt, len(sources) - 1)
+    return ast.fix_missing_locations(tree), sources
 
 
 def _check_function_plan(tests: CheckFunctionTests) -> Plan:
-    tree, count = _instrument_check(tests.test_code)
+    tree, sources = _instrument_check(tests.test_code)
     setup, code = compile(tests.setup_code, "<prompt>", "exec"), compile(tree, "<tests>", "exec")
-    total = max(count, 1)  # a check() without top-level asserts is one test: it returns or it raises
+    total = max(len(sources), 1)  # a check() without top-level asserts is one test: it returns or it raises
 
     def execute(rec: Recorder, remote: Remote) -> None:
         reported: dict[int, TestFailure | None] = {}
 
         def report(i: int, err: BaseException | None) -> None:
-            reported.setdefault(i, None if err is None else _failure(err))
+            reported.setdefault(i, None if err is None else _failure(err, sources[i]))
 
         candidate = RemoteFunction(remote, tests.entry_point)
         ns: dict[str, Any] = {"__name__": "__judge__", "__cosmocore_unit__": report}
@@ -135,12 +142,13 @@ def _assert_plan(tests: AssertTests) -> Plan:
     trees = [ast.parse(src) for src in tests.asserts]
     names = set().union(*(_free_names(t) for t in trees))
     codes = [compile(t, "<assert>", "exec") for t in trees]
+    sources = [_first_line(a) for a in tests.asserts]
 
     def execute(rec: Recorder, remote: Remote) -> None:
         ns: dict[str, Any] = {"__name__": "__judge__"}
         exec(setup, ns)
         _bind_names(ns, names, set(tests.program_names), remote)
-        _run_units(rec, [_exec_unit(code, ns) for code in codes])
+        _run_units(rec, [_exec_unit(code, ns) for code in codes], sources)
 
     return Plan(len(codes), execute)
 
@@ -178,7 +186,7 @@ def _io_plan(tests: IOTests, record: bool) -> Plan:
         return run
 
     def execute(rec: Recorder, remote: Remote) -> None:
-        _run_units(rec, [unit(remote, i) for i in range(len(tests.inputs))])
+        _run_units(rec, [unit(remote, i) for i in range(len(tests.inputs))], [""] * len(tests.inputs))
 
     return Plan(len(tests.inputs), execute)
 
