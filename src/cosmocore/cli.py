@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--workers", type=int, default=0, help="parallel workers for both (default: cores)")
     bench.add_argument("--timeout-s", type=float, default=5.0, help="per-check timeout for both")
 
-    demo = sub.add_parser("demo", help="the main job on the embedded default (see README)")
+    demo = sub.add_parser("demo", help="the main job end to end (today: sandbox probe, HumanEval references and bugs)")
     demo.add_argument("--out", type=Path, default=Path("out/demo"), help="output directory")
     return parser
 
