@@ -64,6 +64,14 @@ def _answer(job: Job, plans: PlanCache, spec: SampleSpec, layers: isolation.Laye
         return _failed("crashed", f"sandbox error: {type(err).__name__}: {err}"), -1
 
 
+def end_sample(pid: int, layers: isolation.Layers) -> None:
+    """Reap the sample's candidate (its namespace dies with it), then empty the private tmpfs."""
+    if pid > 0:
+        os.waitpid(pid, 0)
+    if layers.private_tmp:  # never without it: /tmp would be the host's own
+        isolation.wipe_private_tmp()
+
+
 def serve(jobs: FrameReader, stdout: int, spec: SampleSpec, layers: isolation.Layers) -> None:
     home = isolation.HomeNamespaces() if layers.pid_ns else None
     plans = PlanCache()
@@ -75,9 +83,7 @@ def serve(jobs: FrameReader, stdout: int, spec: SampleSpec, layers: isolation.La
             return
         result, pid = _answer(job, plans, spec, layers, home)
         write_frame(stdout, result)
-        if pid > 0:
-            os.waitpid(pid, 0)  # after answering: teardown is off the latency path
-        isolation.wipe_private_tmp()
+        end_sample(pid, layers)  # after answering: teardown is off the latency path
 
 
 def main() -> None:

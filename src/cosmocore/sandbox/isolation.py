@@ -201,12 +201,7 @@ def isolate_worker(hide_paths: tuple[str, ...], tmpfs_mb: int) -> Layers:
         layers = replace(layers, user_ns=_enter_user_ns())
         if not layers.user_ns:
             return layers
-    try:
-        unshare(CLONE_NEWNET)
-        _loopback_up()
-        layers = replace(layers, net_ns=True)
-    except (IsolationError, OSError):
-        pass
+    layers = replace(layers, net_ns=_enter_network_ns())
     try:
         unshare(CLONE_NEWNS)
         mount("none", "/", None, MS_REC | MS_PRIVATE)
@@ -214,11 +209,28 @@ def isolate_worker(hide_paths: tuple[str, ...], tmpfs_mb: int) -> Layers:
         return layers
     hidden = _hide(hide_paths)
     done, failed = _make_readonly()
-    for path in filter(os.path.isdir, PRIVATE_TMP):
-        mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmpfs_mb}m,nr_inodes=16384,mode=1777")
     per_sample = _can_isolate_samples()
     return replace(layers, mount_ns=True, readonly_mounts=done, readonly_failed=failed, hidden_paths=hidden,
-                   pid_ns=per_sample, private_tmp=per_sample, drop_uid=_is_real_root())
+                   private_tmp=_mount_private_tmp(tmpfs_mb), pid_ns=per_sample, drop_uid=_is_real_root())
+
+
+def _enter_network_ns() -> bool:
+    try:
+        unshare(CLONE_NEWNET)
+        _loopback_up()
+        return True
+    except (IsolationError, OSError):
+        return False
+
+
+def _mount_private_tmp(tmpfs_mb: int) -> bool:
+    """A fresh tmpfs on /tmp and /dev/shm (after the read-only remount, so they stay writable)."""
+    try:
+        for path in filter(os.path.isdir, PRIVATE_TMP):
+            mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmpfs_mb}m,nr_inodes=16384,mode=1777")
+    except IsolationError:
+        return False
+    return True
 
 
 def _can_isolate_samples() -> bool:
@@ -266,7 +278,10 @@ class HomeNamespaces:
 
 
 def wipe_private_tmp() -> None:
-    """Empty /tmp and /dev/shm (the worker's private tmpfs) once a sample's processes are all dead."""
+    """Empty /tmp and /dev/shm once a sample's processes are all dead.
+
+    Only for a worker whose `Layers.private_tmp` is on: these are then its own tmpfs, not the host's.
+    """
     for path in filter(os.path.isdir, PRIVATE_TMP):
         with os.scandir(path) as entries:
             for entry in entries:

@@ -1,0 +1,32 @@
+"""The fork server's own bookkeeping: what it keeps between samples, and what it clears."""
+
+from __future__ import annotations
+
+import pytest
+
+from cosmocore.sandbox import forkserver, isolation
+from cosmocore.sandbox.judge import TestFailure as Failure
+from cosmocore.sandbox.wire import Job
+from cosmocore.types import AssertTests
+
+
+def test_tmp_is_wiped_only_when_it_is_the_workers_private_tmpfs(monkeypatch):
+    wiped = []
+    monkeypatch.setattr(isolation, "wipe_private_tmp", lambda: wiped.append(True))
+    forkserver.end_sample(-1, isolation.Layers(private_tmp=False))  # degraded: /tmp is the host's
+    assert wiped == []
+    forkserver.end_sample(-1, isolation.Layers(private_tmp=True))
+    assert wiped == [True]
+
+
+def test_tests_are_prepared_once_per_key_and_kept_for_later_jobs():
+    cache = forkserver.PlanCache()
+    tests = AssertTests(asserts=("assert f(1) == 1",))
+    first = cache.get(Job("x", "t0", 1.0, 64, tests=tests))
+    assert cache.get(Job("y", "t0", 1.0, 64)) is first  # sent without tests: the kept plan
+    assert cache.get(Job("y", "t0", 1.0, 64, record=True)) is not first  # record mode is its own plan
+
+
+def test_a_job_naming_tests_never_sent_is_refused():
+    with pytest.raises(Failure, match="never sent tests 't9'"):
+        forkserver.PlanCache().get(Job("x", "t9", 1.0, 64))
