@@ -129,10 +129,3 @@ class ExecutionResult:
     @property
     def passed(self) -> bool:
         return self.status == "passed"
-
-    @property
-    def pass_fraction(self) -> float:
-        """Fraction of tests passed, 0.0 where unknown."""
-        if not self.tests_total or self.tests_passed is None:
-            return 1.0 if self.passed else 0.0
-        return self.tests_passed / self.tests_total

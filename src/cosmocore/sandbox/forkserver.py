@@ -19,17 +19,12 @@ from dataclasses import asdict, replace
 from typing import Any
 
 from cosmocore.sandbox import isolation
+from cosmocore.sandbox.candidate import SampleSpec
 from cosmocore.sandbox.judge import TestFailure
 from cosmocore.sandbox.plans import Plan, prepare
-from cosmocore.sandbox.candidate import SampleSpec
 from cosmocore.sandbox.supervisor import run_sample
-from cosmocore.sandbox.wire import FrameError, FrameReader, Job, write_frame
+from cosmocore.sandbox.wire import FrameError, FrameReader, Job, failed_result, write_frame
 from cosmocore.types import Tests
-
-def _failed(status: str, detail: str) -> dict[str, Any]:
-    return {"status": status, "tests_passed": None, "tests_total": None, "duration_s": 0.0,
-            "detail": detail, "output": "", "values": None}
-
 
 class PlanCache:
     """The tests this fork server has been sent (by key), and their prepared plans.
@@ -57,11 +52,11 @@ def _answer(job: Job, plans: PlanCache, spec: SampleSpec, layers: isolation.Laye
     try:
         plan = plans.get(job)
     except (TestFailure, SyntaxError, ValueError) as err:  # malformed tests: the dataset's fault
-        return _failed("crashed", f"cannot prepare the tests: {type(err).__name__}: {err}"), -1
+        return failed_result("crashed", f"cannot prepare the tests: {type(err).__name__}: {err}"), -1
     try:
         return run_sample(job, plan, spec, layers, home)
     except Exception as err:  # a failure of the sandbox itself, never of the program
-        return _failed("crashed", f"sandbox error: {type(err).__name__}: {err}"), -1
+        return failed_result("crashed", f"sandbox error: {type(err).__name__}: {err}"), -1
 
 
 def end_sample(pid: int, layers: isolation.Layers) -> None:

@@ -8,13 +8,9 @@ from typing import Any
 
 from cosmocore.config import SandboxConfig
 from cosmocore.sandbox.isolation import Layers
-from cosmocore.sandbox.pool import WorkerPool
+from cosmocore.sandbox.pool import SandboxError, WorkerPool
 from cosmocore.sandbox.wire import Job
 from cosmocore.types import ExecutionResult, IOTests, Tests
-
-class SandboxError(RuntimeError):
-    """The sandbox could not do what was asked (not a verdict on the program)."""
-
 
 def _result(raw: dict[str, Any]) -> ExecutionResult:
     return ExecutionResult(

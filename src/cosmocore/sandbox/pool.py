@@ -19,7 +19,7 @@ from typing import Any
 from cosmocore.config import SandboxConfig
 from cosmocore.sandbox.isolation import Layers
 from cosmocore.sandbox.candidate import SANDBOX_ENV, SampleSpec
-from cosmocore.sandbox.wire import FrameError, FrameReader, Job, write_frame
+from cosmocore.sandbox.wire import FrameError, FrameReader, Job, failed_result, write_frame
 
 HOST_GRACE_S = 30.0  # beyond a job's deadline before the host gives up on a fork server
 
@@ -40,8 +40,12 @@ class Worker:
             max_file_mb=config.max_file_mb, tmpfs_mb=config.tmpfs_mb,
             output_limit_bytes=config.output_limit_bytes,
         )
-        write_frame(self._in, {"spec": asdict(spec), "hide_paths": list(hide_paths)})
-        self.layers = Layers(**self._out.read()["layers"])
+        try:
+            write_frame(self._in, {"spec": asdict(spec), "hide_paths": list(hide_paths)})
+            self.layers = Layers(**self._out.read()["layers"])
+        except (FrameError, OSError) as err:
+            self.close()
+            raise SandboxError(f"a sandbox worker failed to start (exit code {self.proc.returncode}): {err}") from err
         self._sent: set[str] = set()  # tests keys this fork server holds
 
     def run(self, job: Job) -> dict[str, Any]:
@@ -58,9 +62,8 @@ class Worker:
                 pipe.close()
 
 
-def _crashed(detail: str) -> dict[str, Any]:
-    return {"status": "crashed", "tests_passed": None, "tests_total": None, "duration_s": 0.0,
-            "detail": detail, "output": "", "values": None}
+class SandboxError(RuntimeError):
+    """The sandbox could not do what was asked (not a verdict on the program)."""
 
 
 class WorkerPool:
@@ -90,7 +93,7 @@ class WorkerPool:
             worker = Worker(self._config, index, self._hide)
             with self._lock:
                 self._workers[index] = worker
-            return _crashed(f"sandbox worker failed and was restarted: {err}")
+            return failed_result("crashed", f"sandbox worker failed and was restarted: {err}")
         finally:
             timer.cancel()
             self._idle.put((index, worker))

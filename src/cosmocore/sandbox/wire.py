@@ -61,6 +61,12 @@ def write_frame(fd: int, message: Any) -> None:
         view = view[os.write(fd, view) :]
 
 
+def failed_result(status: str, detail: str) -> dict[str, Any]:
+    """The result record for a sample the sandbox itself could not run to a verdict."""
+    return {"status": status, "tests_passed": None, "tests_total": None, "duration_s": 0.0,
+            "detail": detail, "output": "", "values": None}
+
+
 _TEST_KINDS: dict[str, type] = {
     "check_function": CheckFunctionTests,
     "asserts": AssertTests,
