@@ -64,6 +64,7 @@ def main(spec: SampleSpec, memory_mb: int, timeout_s: float, pid_ns: bool, sock:
     """Right after the fork, as PID 1 of the sample: a /proc of its own, bare fds, limits, another
     uid, no_new_privs, no capabilities; then serve the judge. Never returns normally."""
     signal.signal(signal.SIGALRM, signal.SIG_DFL)  # the fork server's deadline handler is not ours
+    os.setsid()  # its own session: no controlling terminal, no job control shared with the host
     if pid_ns:
         isolation.mount_proc()
     _clean_fds(out_fd, sock)

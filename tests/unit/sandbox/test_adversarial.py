@@ -136,11 +136,13 @@ def test_the_judge_is_outside_the_candidates_reach(sandbox):
     src = """
         import os
         def probe():
-            return [os.getppid(), sorted(int(p) for p in os.listdir("/proc") if p.isdigit())]
+            pids = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+            return [os.getppid(), pids, os.getsid(0) == os.getpid()]
     """
-    parent, pids = probe(sandbox, src)
+    parent, pids, session_leader = probe(sandbox, src)
     assert parent == 0  # the judge (its parent) is outside its PID namespace: no pid to signal or trace
     assert pids == [1]
+    assert session_leader  # and in a session of its own
 
 
 # ---- escapes and damage ---------------------------------------------------------------------------
