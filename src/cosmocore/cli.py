@@ -10,9 +10,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
+from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cosmocore.errors import InputError
+
+if TYPE_CHECKING:
+    from cosmocore.types import Problem
 
 EXIT_INPUT = 2  # exit code for bad input
 
@@ -55,6 +60,24 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--repeats", type=int, default=3, help="passes over the 164 canonical solutions")
     bench.add_argument("--workers", type=int, default=0, help="parallel workers for both (default: cores)")
     bench.add_argument("--timeout-s", type=float, default=5.0, help="per-check timeout for both")
+
+    worlds = sub.add_parser("worlds", help="generated task worlds (Mini-World): list, show, export")
+    wsub = worlds.add_subparsers(dest="worlds_command", required=True)
+    wsub.add_parser("list", help="the worlds and their sizes")
+    show = wsub.add_parser("show", help="print a few tasks of a world")
+    show.add_argument("world")
+    show.add_argument("--split", default="all", help="train, test or all (default)")
+    show.add_argument("--n", type=int, default=3, help="how many tasks (default 3)")
+    show.add_argument("--seed", type=int, default=0, help="world seed (default 0)")
+    export = wsub.add_parser("export", help="write problems (and references, injected bugs) as jsonl")
+    export.add_argument("world")
+    export.add_argument("--split", default="all", help="train, test or all (default)")
+    export.add_argument("--seed", type=int, default=0, help="world seed (default 0)")
+    export.add_argument("--n", type=int, default=None, help="only the first N tasks (default: all)")
+    export.add_argument("--out", type=Path, required=True, help="problems jsonl (HumanEval format)")
+    export.add_argument("--references", type=Path, help="also write the reference solutions as samples")
+    export.add_argument("--bugs", type=Path, help="also write injected bugs as samples (equivalent ones dropped)")
+    _sandbox_args(export)
 
     demo = sub.add_parser("demo", help="the main job end to end (today: sandbox probe, HumanEval references and bugs)")
     demo.add_argument("--out", type=Path, default=Path("out/demo"), help="output directory")
@@ -119,7 +142,43 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(args.out)
 
 
-COMMANDS = {"check": cmd_check, "doctor": cmd_doctor, "bench": cmd_bench, "demo": cmd_demo}
+def cmd_worlds(args: argparse.Namespace) -> int:
+    from cosmocore import worlds
+
+    if args.worlds_command == "list":
+        for name in worlds.world_names():
+            problems = worlds.generate(name)
+            splits = Counter(dict(p.meta).get("split", "?") for p in problems.values())
+            print(f"{name:<18} {len(problems):>6} tasks  ({', '.join(f'{k} {v}' for k, v in sorted(splits.items()))})")
+        return 0
+    problems = worlds.generate(args.world, seed=args.seed, split=args.split, n=args.n)
+    if args.worlds_command == "show":
+        for problem in problems.values():
+            labels = ", ".join(f"{k}={v}" for k, v in problem.meta)
+            print(f"# {problem.task_id} ({labels})\n{problem.reference}\n")
+        return 0
+    return _export_world(args, problems)
+
+
+def _export_world(args: argparse.Namespace, problems: dict[str, Problem]) -> int:
+    from cosmocore import exporting
+    from cosmocore.sandbox.host import Sandbox
+
+    exporting.write_problems(problems, args.out)
+    print(f"{len(problems)} problems: {args.out}")
+    if args.references:
+        exporting.write_references(problems, args.references)
+        print(f"{len(problems)} reference solutions: {args.references}")
+    if args.bugs:
+        with contextlib.ExitStack() as stack:
+            sandbox = stack.enter_context(Sandbox(_sandbox_config(args)))
+            counts = exporting.write_bugs(problems, args.bugs, sandbox, args.seed, _progress_bars(stack))
+        print(exporting.format_bug_counts(counts))
+        print(f"{sum(counts.kept.values())} injected bugs: {args.bugs}")
+    return 0
+
+
+COMMANDS = {"check": cmd_check, "doctor": cmd_doctor, "bench": cmd_bench, "worlds": cmd_worlds, "demo": cmd_demo}
 
 
 def main(argv: list[str] | None = None) -> int:

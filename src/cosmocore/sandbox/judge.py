@@ -11,6 +11,7 @@ candidate cannot make a test pass.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -167,7 +168,9 @@ class RemoteFunction:
 
 def _compile_check(program: str) -> None:
     try:
-        compile(program, "<candidate>", "exec")
+        with warnings.catch_warnings():  # the program's own warnings are not the judge's to print
+            warnings.simplefilter("ignore")
+            compile(program, "<candidate>", "exec")
     except (SyntaxError, ValueError, RecursionError, MemoryError) as err:
         raise TestFailure("syntax_error", f"{type(err).__name__}: {err}") from err
 
