@@ -25,8 +25,8 @@ from typing import Any
 import pytest
 
 from cosmocore.errors import InputError
-from cosmocore.worlds import bugs
 from cosmocore.worlds.bugs import CATEGORIES, MUTATORS, Bug, inject
+from cosmocore.worlds.bugs.names import _BUILTINS, _METHODS, _MODULE_ATTRS, _MODULES
 
 KEEP_POSITIVE = '''from typing import List
 
@@ -470,14 +470,14 @@ def test_syntax_slip_draws_every_kind_of_slip() -> None:
 
 
 def test_invented_names_exist_nowhere() -> None:
-    for real, names in bugs._METHODS.items():
+    for real, names in _METHODS.items():
         assert all(_invented(real, name, method=True) for name in names), (real, names)
-    for real, names in bugs._BUILTINS.items():
+    for real, names in _BUILTINS.items():
         assert hasattr(builtins, real) and not any(hasattr(builtins, name) for name in names), (real, names)
-    for real, names in bugs._MODULES.items():
+    for real, names in _MODULES.items():
         assert all(importlib.util.find_spec(name) is None for name in names), (real, names)
-    modules = [importlib.import_module(m) for m in bugs._MODULES]
-    for real, names in bugs._MODULE_ATTRS.items():
+    modules = [importlib.import_module(m) for m in _MODULES]
+    for real, names in _MODULE_ATTRS.items():
         owners = [module for module in modules if hasattr(module, real)]
         assert owners and not any(hasattr(module, name) for module in owners for name in names), (real, names)
 
