@@ -79,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--bugs", type=Path, help="also write injected bugs as samples (equivalent ones dropped)")
     _sandbox_args(export)
 
-    demo = sub.add_parser("demo", help="the main job end to end (today: sandbox probe, HumanEval references and bugs)")
+    demo = sub.add_parser("demo", help="the main job end to end (today: sandbox probe; HumanEval and "
+                                       "Mini-World references and injected bugs)")
     demo.add_argument("--out", type=Path, default=Path("out/demo"), help="output directory")
     return parser
 
