@@ -46,3 +46,8 @@ class SandboxConfig:
     @property
     def worker_count(self) -> int:
         return self.workers or os.cpu_count() or 1
+
+    @property
+    def sample_uids(self) -> range:
+        """The uids samples run as, one per worker (when started as root)."""
+        return range(self.uid_base, self.uid_base + self.worker_count)

@@ -73,6 +73,7 @@ def main(spec: SampleSpec, memory_mb: int, timeout_s: float, pid_ns: bool, sock:
                               spec.max_file_mb)
     isolation.apply_limits(limits)
     isolation.become(spec.candidate_uid if spec.drop_uid else None)
+    isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)  # dies with its fork server (after the uid change)
     serve(sock)
 
 

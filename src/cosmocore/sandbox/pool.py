@@ -17,6 +17,7 @@ from dataclasses import asdict
 from typing import Any
 
 from cosmocore.config import SandboxConfig
+from cosmocore.sandbox import isolation
 from cosmocore.sandbox.isolation import Layers
 from cosmocore.sandbox.candidate import SANDBOX_ENV, SampleSpec
 from cosmocore.sandbox.wire import FrameError, FrameReader, Job, failed_result, write_frame
@@ -31,11 +32,12 @@ class Worker:
         self.proc = subprocess.Popen(
             [sys.executable, "-I", "-m", "cosmocore.sandbox.forkserver"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=SANDBOX_ENV, close_fds=True,
+            start_new_session=True,  # a Ctrl-C at the terminal is the host's to handle, not the workers'
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self._in, self._out = self.proc.stdin.fileno(), FrameReader(self.proc.stdout.fileno())
         spec = SampleSpec(
-            candidate_uid=config.uid_base + index,
+            candidate_uid=config.sample_uids[index],
             max_processes=config.max_processes, max_open_files=config.max_open_files,
             max_file_mb=config.max_file_mb, tmpfs_mb=config.tmpfs_mb,
             output_limit_bytes=config.output_limit_bytes,
@@ -73,6 +75,7 @@ class WorkerPool:
         self._config, self._hide = config, hide_paths
         self._idle: queue.Queue[tuple[int, Worker]] = queue.Queue()
         self._lock = threading.Lock()
+        self._closing = False
         self._workers = {i: Worker(config, i, hide_paths) for i in range(config.worker_count)}
         for item in self._workers.items():
             self._idle.put(item)
@@ -89,6 +92,8 @@ class WorkerPool:
         try:
             return worker.run(job)
         except (FrameError, OSError) as err:
+            if self._closing:
+                return failed_result("crashed", "the sandbox was closed before this sample was judged")
             worker.close()
             worker = Worker(self._config, index, self._hide)
             with self._lock:
@@ -110,6 +115,12 @@ class WorkerPool:
             yield future.result()
 
     def close(self) -> None:
+        """Stop at once: queued jobs are cancelled, running ones end with their fork servers."""
+        self._closing = True
+        for worker in self._workers.values():
+            worker.proc.kill()
         self._executor.shutdown(wait=True, cancel_futures=True)
         for worker in self._workers.values():
             worker.close()
+        if self.layers.drop_uid:  # samples run under uids of their own: whatever is left of them goes too
+            isolation.kill_all(self._config.sample_uids)

@@ -18,6 +18,7 @@ import pytest
 
 from cosmocore.config import SandboxConfig
 from cosmocore.sandbox import codec
+from cosmocore.sandbox.isolation import processes_of
 from cosmocore.sandbox.host import Sandbox
 from cosmocore.types import CheckFunctionTests, IOTests
 
@@ -254,19 +255,6 @@ def test_the_candidate_cannot_signal_host_processes(sandbox):
         victim.wait()
 
 
-def _sandbox_uid_processes(config: SandboxConfig) -> list[int]:
-    uids = range(config.uid_base, config.uid_base + config.worker_count)
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if entry.stat().st_uid in uids:
-                    found.append(int(entry.name))
-            except FileNotFoundError:
-                continue
-    return found
-
-
 def test_daemons_die_with_their_sample(sandbox):
     src = """
         import os, time
@@ -280,7 +268,7 @@ def test_daemons_die_with_their_sample(sandbox):
     """
     assert judged(sandbox, src) == "passed"
     time.sleep(0.2)
-    assert _sandbox_uid_processes(sandbox.config) == []
+    assert processes_of(sandbox.config.sample_uids) == []
 
 
 def test_a_fork_bomb_is_contained_and_the_next_sample_is_unaffected(sandbox):
@@ -295,7 +283,7 @@ def test_a_fork_bomb_is_contained_and_the_next_sample_is_unaffected(sandbox):
     """
     assert judged(sandbox, src) in {"timeout", "runtime_error", "crashed"}
     time.sleep(0.2)
-    assert _sandbox_uid_processes(sandbox.config) == []
+    assert processes_of(sandbox.config.sample_uids) == []
     assert judged(sandbox, GOOD_ADD) == "passed"
 
 
@@ -371,6 +359,24 @@ def test_output_is_captured_with_a_cap(sandbox):
     result = sandbox.run(src, ADD_TESTS)
     assert result.status == "passed"
     assert 0 < len(result.output) <= sandbox.config.output_limit_bytes
+
+
+def test_closing_the_sandbox_kills_what_its_samples_left_running():
+    src = """
+        import ctypes, os, time
+        ctypes.CDLL(None).prctl(1, 0, 0, 0, 0)  # clears its own parent-death signal
+        def add(a, b):
+            time.sleep(60)
+    """
+    config = SandboxConfig(workers=1, timeout_s=30.0)
+    hung = Sandbox(config)
+    runner = threading.Thread(target=lambda: hung.run(program(src), ADD_TESTS), daemon=True)
+    runner.start()
+    time.sleep(1.0)  # the sample is asleep inside its call
+    assert processes_of(config.sample_uids) != []
+    hung.close()
+    time.sleep(0.2)
+    assert processes_of(config.sample_uids) == []
 
 
 def test_parallel_samples_keep_their_own_verdicts(sandbox):
