@@ -149,6 +149,16 @@ def add_expected_outputs(problems: dict[str, Problem], sandbox: Sandbox, cache_d
 # ---- output --------------------------------------------------------------------------------------
 
 
+def ensure_writable(path: Path) -> None:
+    """Fail before any work if `path` cannot be written (its folder is created if missing)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".probe"):
+            pass
+    except OSError as err:
+        raise InputError(f"cannot write {path}: {err.strerror or err}") from None
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write `text` to `path` so that readers see the old file or the whole new one, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -109,6 +109,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     path = str(args.problems) if args.problems else None
     problems = load_problems(name, path)
     samples = checking.read_samples(args.samples, problems)
+    checking.ensure_writable(args.out)
     cache = args.cache_dir or _default_cache()
     with contextlib.ExitStack() as stack:
         sandbox = stack.enter_context(Sandbox(_sandbox_config(args), hide_paths=source_paths(name, path)))
@@ -163,8 +164,12 @@ def cmd_worlds(args: argparse.Namespace) -> int:
 
 def _export_world(args: argparse.Namespace, problems: dict[str, Problem]) -> int:
     from cosmocore import exporting
+    from cosmocore.checking import ensure_writable
     from cosmocore.sandbox.host import Sandbox
 
+    for path in (args.out, args.references, args.bugs):
+        if path is not None:
+            ensure_writable(path)
     exporting.write_problems(problems, args.out)
     print(f"{len(problems)} problems: {args.out}")
     if args.references:

@@ -103,11 +103,13 @@ def test_bad_samples_get_one_line_naming_the_problem_and_exit_2(tmp_path, proble
         ([], "give --benchmark NAME or --problems FILE"),
         (["--benchmark", "humaneval", "--timeout-s", "0"], "timeout_s"),
         (["--benchmark", "humaneval", "--memory-mb", "1"], "memory_mb"),
+        (["--benchmark", "humaneval", "--out", "/proc/no-such-dir/r.jsonl"], "cannot write /proc/no-such-dir/r.jsonl"),
     ],
 )
 def test_bad_arguments_get_one_line_and_exit_2(tmp_path, args, message):
     samples = write_jsonl(tmp_path / "s.jsonl", [{"task_id": "HumanEval/0", "completion": "x"}])
-    proc = run("check", str(samples), *args, "--out", str(tmp_path / "r.jsonl"), cwd=tmp_path)
+    out = [] if "--out" in args else ["--out", str(tmp_path / "r.jsonl")]
+    proc = run("check", str(samples), *args, *out, cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.startswith("cosmocore: error: ") and message in proc.stderr
     assert proc.stderr.count("\n") == 1
