@@ -90,7 +90,24 @@ class UnittestTests:
     class_name: str = "TestCases"
 
 
-Tests = CheckFunctionTests | AssertTests | IOTests | UnittestTests
+@dataclass(frozen=True)
+class SparkTests:
+    """PySpark pipeline style (Mini-World spark): the program binds `result`, a DataFrame built from
+    the input tables, which must equal the expected table.
+
+    `tables` is codec-encoded {name: {"columns": [[column, type], ...], "rows": [[value, ...], ...]}}
+    and `expected` is codec-encoded {"columns": [...], "rows": [...]}; types are Spark simple type
+    names ("string", "bigint", "double", "boolean"). Rows compare as a multiset unless `ordered`;
+    float columns within `atol`. (Judging these needs the Spark executor, which is still to come.)
+    """
+
+    tables: str
+    expected: str
+    ordered: bool = False
+    atol: float = 1e-6
+
+
+Tests = CheckFunctionTests | AssertTests | IOTests | UnittestTests | SparkTests
 
 
 @dataclass(frozen=True)

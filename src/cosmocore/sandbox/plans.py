@@ -237,4 +237,6 @@ def prepare(tests: Tests, record: bool = False) -> Plan:
         return _assert_plan(tests)
     if isinstance(tests, IOTests):
         return _io_plan(tests, record)
-    return _unittest_plan(tests)
+    if isinstance(tests, UnittestTests):
+        return _unittest_plan(tests)
+    raise TestFailure("crashed", f"this sandbox cannot judge {type(tests).__name__} yet")

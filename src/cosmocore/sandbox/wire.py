@@ -13,7 +13,7 @@ import struct
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from cosmocore.types import AssertTests, CheckFunctionTests, IOTests, Tests, UnittestTests
+from cosmocore.types import AssertTests, CheckFunctionTests, IOTests, SparkTests, Tests, UnittestTests
 
 MAX_FRAME = 256 * 1024 * 1024  # bytes
 
@@ -72,6 +72,7 @@ _TEST_KINDS: dict[str, type] = {
     "asserts": AssertTests,
     "io": IOTests,
     "unittest": UnittestTests,
+    "spark": SparkTests,
 }
 
 

@@ -419,3 +419,10 @@ def test_unittest_raises_the_final_frames_failure():
     with pytest.raises(Failure) as info:
         execute(UnittestTests(test_code=UNITTEST_CODE), {}, unittest_frames=frames)
     assert info.value.status == "name_error"
+
+
+def test_a_tests_kind_the_sandbox_cannot_judge_is_refused_not_misjudged():
+    from cosmocore.types import SparkTests
+
+    with pytest.raises(Failure, match="cannot judge SparkTests"):
+        prepare(SparkTests(tables="{}", expected="{}"))
