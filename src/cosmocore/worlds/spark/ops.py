@@ -130,14 +130,20 @@ COMPARATORS: dict[str, tuple[Callable[[Any, Any], bool], tuple[str, ...]]] = {
 }
 
 
-def draw_filter_cmp(frame: Frame, tables: dict[str, Table], rng: random.Random) -> Step | None:
-    columns = _numeric(frame)
+def _column_and_values(frame: Frame, columns: list[str], rng: random.Random) -> tuple[str, list[Any]] | None:
+    """A column drawn from `columns` and its distinct non-null values, if it has at least two."""
     if not columns:
         return None
     column = rng.choice(columns)
     present = sorted({v for v in frame.table.values(column) if v is not None})
-    if len(present) < 2:
+    return (column, present) if len(present) >= 2 else None
+
+
+def draw_filter_cmp(frame: Frame, tables: dict[str, Table], rng: random.Random) -> Step | None:
+    picked = _column_and_values(frame, _numeric(frame), rng)
+    if picked is None:
         return None
+    column, present = picked
     value, symbol = rng.choice(present), rng.choice(list(COMPARATORS))
     test, words = COMPARATORS[symbol]
 
@@ -150,13 +156,10 @@ def draw_filter_cmp(frame: Frame, tables: dict[str, Table], rng: random.Random) 
 
 
 def draw_filter_str(frame: Frame, tables: dict[str, Table], rng: random.Random) -> Step | None:
-    columns = [c for c, t in frame.table.columns if t == "string"]
-    if not columns:
+    picked = _column_and_values(frame, [c for c, t in frame.table.columns if t == "string"], rng)
+    if picked is None:
         return None
-    column = rng.choice(columns)
-    present = sorted({v for v in frame.table.values(column) if v is not None})
-    if len(present) < 2:
-        return None
+    column, present = picked
     kind = rng.choice(("==", "!=", "isin"))
     chosen = tuple(rng.sample(present, 2)) if kind == "isin" and len(present) > 2 else (rng.choice(present),)
     kind = kind if len(chosen) == 2 or kind != "isin" else "=="
