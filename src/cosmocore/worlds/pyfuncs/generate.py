@@ -13,24 +13,18 @@ Distinct problems differ in composition or parameters (and all entry points diff
 from __future__ import annotations
 
 import functools
-import hashlib
 import random
 
 from cosmocore.types import CheckFunctionTests, Problem
 from cosmocore.worlds.pyfuncs import phrasing, source
 from cosmocore.worlds.pyfuncs.compose import Case, Draft, draw_draft
 from cosmocore.worlds.pyfuncs.inputs import EDGE_CASES
+from cosmocore.worlds.splits import split_of
 
 WORLD = "miniworld-py"
 WORLD_SIZE = 3000  # problems per seed
 MAX_PER_COMPOSITION = 3  # problems sharing one composition (different parameters)
 MAX_DRAWS = 100 * WORLD_SIZE  # a bound on rejected draws, so a broken catalog fails loudly
-
-
-def split_of(composition: str) -> str:
-    """The split of a composition: "test" for one in five (by a stable hash), "train" for the rest."""
-    digest = hashlib.sha256(composition.encode("utf-8")).digest()
-    return "test" if int.from_bytes(digest[:8], "big") % 5 == 0 else "train"
 
 
 def draw_drafts(rng: random.Random, size: int) -> list[Draft]:

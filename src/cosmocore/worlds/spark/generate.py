@@ -13,13 +13,13 @@ composition never appears in both splits; `difficulty` is the number of steps; `
 from __future__ import annotations
 
 import functools
-import hashlib
 import random
 
 from cosmocore.sandbox import codec
 from cosmocore.types import Problem, SparkTests
 from cosmocore.worlds.spark.compose import Pipeline, draw_pipeline
 from cosmocore.worlds.spark.tables import Table, draw_tables
+from cosmocore.worlds.splits import split_of
 
 WORLD = "miniworld-spark"
 WORLD_SIZE = 400  # problems per seed
@@ -34,11 +34,6 @@ SCOPE = ("These DataFrames are already defined (with `spark`, `F` = pyspark.sql.
          "pyspark.sql.window in scope):")
 NULL_RULE = "Any column may hold nulls; comparisons follow SQL semantics (a comparison with null is not true)."
 STEP_HEADERS = ("Starting from `{base}`:", "Take `{base}` and:", "Begin with the `{base}` DataFrame, then:")
-
-
-def split_of(composition: str) -> str:
-    digest = hashlib.sha256(composition.encode("utf-8")).digest()
-    return "test" if int.from_bytes(digest[:8], "big") % 5 == 0 else "train"
 
 
 def reference(pipeline: Pipeline) -> str:
