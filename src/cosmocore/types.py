@@ -64,7 +64,7 @@ class AssertTests:
 class IOTests:
     """EvalPlus style: call `entry_point(*args)` per input; compare with the reference's output.
 
-    `inputs` and `expected` hold values encoded by `cosmocore.sandbox.codec` (plain data only).
+    `inputs` and `expected` hold values encoded by `cosmocore.codec` (plain data only).
     `expected` is None until the reference has been run (see `cosmocore.checking`).
     Floats compare with |out - exp| <= atol + 1e-7 * |exp| (atol = 1e-6 where the task gives 0);
     every other value by exact type and value.

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from cosmocore.sandbox import codec
+from cosmocore import codec
 from cosmocore.types import SparkTests
 from cosmocore.worlds.spark import compare_tables, generate_world
 from cosmocore.worlds.spark.frames import from_frame, namespace

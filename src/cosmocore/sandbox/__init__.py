@@ -36,14 +36,13 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-__all__ = ["Layers", "Sandbox", "SandboxConfig", "SandboxError", "codec"]
+__all__ = ["Layers", "Sandbox", "SandboxConfig", "SandboxError"]
 
 _LAZY = {  # resolved on first use, so the fork server's image holds no host-side modules
     "Sandbox": "cosmocore.sandbox.host",
     "SandboxError": "cosmocore.sandbox.host",
     "SandboxConfig": "cosmocore.config",
     "Layers": "cosmocore.sandbox.isolation",
-    "codec": "cosmocore.sandbox.codec",
 }
 
 
@@ -51,4 +50,4 @@ def __getattr__(name: str) -> Any:
     if name not in _LAZY:
         raise AttributeError(f"module 'cosmocore.sandbox' has no attribute {name!r}")
     module = import_module(_LAZY[name])
-    return module if name == "codec" else getattr(module, name)
+    return getattr(module, name)

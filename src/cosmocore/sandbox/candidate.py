@@ -18,7 +18,8 @@ import types
 from dataclasses import dataclass
 from typing import Any
 
-from cosmocore.sandbox import codec, isolation
+from cosmocore import codec
+from cosmocore.sandbox import isolation
 from cosmocore.sandbox.verdict import truncate
 from cosmocore.sandbox.wire import FrameError, FrameReader, write_frame
 

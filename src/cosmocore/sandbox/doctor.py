@@ -10,8 +10,9 @@ import os
 import textwrap
 from dataclasses import dataclass, replace
 
+from cosmocore import codec
 from cosmocore.config import SandboxConfig
-from cosmocore.sandbox import Sandbox, codec
+from cosmocore.sandbox.host import Sandbox
 from cosmocore.types import IOTests
 
 PROBE = textwrap.dedent('''

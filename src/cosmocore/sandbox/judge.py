@@ -15,7 +15,7 @@ import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from cosmocore.sandbox import codec
+from cosmocore import codec
 from cosmocore.sandbox.verdict import classify_exception, status_for_exit, truncate
 from cosmocore.sandbox.wire import ChannelClosed, FrameError, FrameReader, write_frame
 from cosmocore.types import Status

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from types import CodeType
 from typing import Any
 
-from cosmocore.sandbox import codec
+from cosmocore import codec
 from cosmocore.sandbox.judge import Opaque, Recorder, Remote, RemoteFunction, TestFailure
 from cosmocore.sandbox.verdict import classify_exception, outputs_match, poly_root_ok, truncate
 from cosmocore.types import AssertTests, CheckFunctionTests, IOTests, Tests, UnittestTests

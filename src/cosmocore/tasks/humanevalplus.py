@@ -4,7 +4,7 @@ Reads an EvalPlus release file (`HumanEvalPlus-v0.1.10.jsonl.gz`, the `-NoExtrem
 any path, `.gz` or plain). The model sees the prompt and writes the body, as in HumanEval; `reference`
 is prompt + EvalPlus's canonical_solution (its rewritten ground truth, not HumanEval's). The tests are
 `IOTests`: `entry_point(*args)` for every input, base_input first and then plus_input, each argument
-list encoded with `cosmocore.sandbox.codec.encode`; `expected` stays None until the reference has been
+list encoded with `cosmocore.codec.encode`; `expected` stays None until the reference has been
 run. HumanEval/32 (`find_zero`) is judged by the `poly_root` oracle, as EvalPlus does. The original
 `check` (field `test`, absent in Mini) is not used. `meta` holds ("base_inputs", n): the first n inputs
 are HumanEval's own, for a base-only score.
@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from cosmocore.sandbox.codec import CodecError, encode
+from cosmocore.codec import CodecError, encode
 from cosmocore.tasks.records import PathArg, Record, index_problems, read_jsonl, require_path
 from cosmocore.types import IOTests, Problem
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from cosmocore.config import SandboxConfig
-from cosmocore.sandbox import codec
+from cosmocore import codec
 from cosmocore.sandbox.isolation import processes_of
 from cosmocore.sandbox.host import Sandbox
 from cosmocore.types import CheckFunctionTests, IOTests

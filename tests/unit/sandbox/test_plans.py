@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from cosmocore.sandbox import candidate, codec
+from cosmocore import codec
+from cosmocore.sandbox import candidate
 from cosmocore.sandbox.judge import Recorder, Remote, judge
 from cosmocore.sandbox.judge import TestFailure as Failure  # not `Test*`: pytest would try to collect it
 from cosmocore.sandbox.plans import prepare

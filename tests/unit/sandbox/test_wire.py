@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from cosmocore.sandbox import codec
+from cosmocore import codec
 from cosmocore.sandbox import wire  # wire.tests_*: imported bare, pytest would collect them
 from cosmocore.sandbox.wire import (
     MAX_FRAME,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from cosmocore.sandbox.codec import decode, encode
+from cosmocore.codec import decode, encode
 from cosmocore.tasks.records import parse_code
 from cosmocore.tasks import load_problems
 from cosmocore.types import IOTests, Problem

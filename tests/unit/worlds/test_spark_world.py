@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from cosmocore.sandbox import codec
+from cosmocore import codec
 from cosmocore.types import Problem, SparkTests
 from cosmocore.worlds.spark import generate, split_of
 from cosmocore.worlds.spark.generate import generate_world

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import random
 
-from cosmocore.sandbox import codec
+from cosmocore import codec
 from cosmocore.types import Problem, SparkTests
 from cosmocore.worlds.spark.compose import Pipeline, draw_pipeline
 from cosmocore.worlds.spark.tables import Table, draw_tables

@@ -1,4 +1,5 @@
-"""Plain-value codec: the only format values cross the sandbox boundary in.
+"""Plain-value codec: the only format values cross the sandbox boundary in, and the one the task
+loaders and worlds store test inputs and expected outputs in.
 
 Encodes None, bool, int, float, complex, str, bytes, list, tuple, dict, set and frozenset, checked by
 *exact* type: a subclass of `int` that equals everything, or an object with a lying `__eq__`, cannot
