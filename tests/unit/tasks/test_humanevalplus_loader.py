@@ -89,33 +89,21 @@ def test_mini_file_loads_with_the_same_loader(data_dir: Path) -> None:
     assert sum(len(_io_tests(p).inputs) for p in mini.values()) == 1570 + 1107
 
 
-def test_an_input_that_is_not_an_argument_list_is_rejected(tmp_path: Path) -> None:
-    row = {
-        "task_id": "T/0",
-        "prompt": "def f(x):\n",
-        "entry_point": "f",
-        "canonical_solution": "    return x\n",
-        "base_input": [[1], 2],
-        "plus_input": [],
-        "atol": 0,
-    }
+def _one_problem_file(tmp_path: Path, **overrides: object) -> Path:
+    row = {"task_id": "T/0", "prompt": "def f(x):\n", "entry_point": "f", "canonical_solution": "    return x\n",
+           "base_input": [[1]], "plus_input": [], "atol": 0, **overrides}
     path = tmp_path / "plus.jsonl"
     path.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    return path
+
+
+def test_an_input_that_is_not_an_argument_list_is_rejected(tmp_path: Path) -> None:
+    path = _one_problem_file(tmp_path, base_input=[[1], 2])
     with pytest.raises(ValueError, match=r"plus\.jsonl:1: base_input\[1\] must be a list of arguments"):
         load_problems("humanevalplus", path)
 
 
 def test_a_non_numeric_atol_is_rejected(tmp_path: Path) -> None:
-    row = {
-        "task_id": "T/0",
-        "prompt": "def f(x):\n",
-        "entry_point": "f",
-        "canonical_solution": "    return x\n",
-        "base_input": [[1]],
-        "plus_input": [],
-        "atol": True,
-    }
-    path = tmp_path / "plus.jsonl"
-    path.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    path = _one_problem_file(tmp_path, atol=True)
     with pytest.raises(ValueError, match=r"plus\.jsonl:1: field 'atol' must be a number, got bool"):
         load_problems("humanevalplus", path)
