@@ -19,6 +19,7 @@ from cosmocore.types import CheckFunctionTests, Problem
 from cosmocore.worlds.pyfuncs import phrasing, source
 from cosmocore.worlds.pyfuncs.compose import Case, Draft, draw_draft
 from cosmocore.worlds.pyfuncs.inputs import EDGE_CASES
+from cosmocore.worlds.sampling import draw_distinct
 from cosmocore.worlds.splits import split_of
 
 WORLD = "miniworld-py"
@@ -29,19 +30,8 @@ MAX_DRAWS = 100 * WORLD_SIZE  # a bound on rejected draws, so a broken catalog f
 
 def draw_drafts(rng: random.Random, size: int) -> list[Draft]:
     """`size` accepted drafts, distinct in composition and parameters, at most MAX_PER_COMPOSITION each."""
-    drafts: list[Draft] = []
-    keys: set[str] = set()
-    per_composition: dict[str, int] = {}
-    for _ in range(MAX_DRAWS):
-        if len(drafts) == size:
-            return drafts
-        draft = draw_draft(rng)
-        if draft is None or draft.key in keys or per_composition.get(draft.composition, 0) >= MAX_PER_COMPOSITION:
-            continue
-        keys.add(draft.key)
-        per_composition[draft.composition] = per_composition.get(draft.composition, 0) + 1
-        drafts.append(draft)
-    raise RuntimeError(f"{WORLD}: only {len(drafts)} of {size} tasks after {MAX_DRAWS} draws")
+    return draw_distinct(lambda: draw_draft(rng), lambda d: d.key, lambda d: d.composition,
+                         size, MAX_PER_COMPOSITION, MAX_DRAWS, WORLD)
 
 
 def _examples(draft: Draft, rng: random.Random) -> list[Case]:

@@ -19,6 +19,7 @@ from cosmocore import codec
 from cosmocore.types import Problem, SparkTests
 from cosmocore.worlds.spark.compose import Pipeline, draw_pipeline
 from cosmocore.worlds.spark.tables import Table, draw_tables
+from cosmocore.worlds.sampling import draw_distinct
 from cosmocore.worlds.splits import split_of
 
 WORLD = "miniworld-spark"
@@ -62,21 +63,9 @@ def prompt(pipeline: Pipeline, tables: dict[str, Table], rng: random.Random) -> 
 
 
 def draw_pipelines(tables: dict[str, Table], rng: random.Random, size: int) -> list[Pipeline]:
-    pipelines: list[Pipeline] = []
-    seen: set[str] = set()
-    per_composition: dict[str, int] = {}
-    for _ in range(MAX_DRAWS):
-        if len(pipelines) == size:
-            return pipelines
-        pipeline = draw_pipeline(tables, rng)
-        if pipeline is None or reference(pipeline) in seen:
-            continue
-        if per_composition.get(pipeline.composition, 0) >= MAX_PER_COMPOSITION:
-            continue
-        seen.add(reference(pipeline))
-        per_composition[pipeline.composition] = per_composition.get(pipeline.composition, 0) + 1
-        pipelines.append(pipeline)
-    raise RuntimeError(f"{WORLD}: only {len(pipelines)} of {size} tasks after {MAX_DRAWS} draws")
+    """`size` pipelines with distinct reference programs, at most MAX_PER_COMPOSITION each."""
+    return draw_distinct(lambda: draw_pipeline(tables, rng), reference, lambda p: p.composition,
+                         size, MAX_PER_COMPOSITION, MAX_DRAWS, WORLD)
 
 
 def build_problem(number: int, pipeline: Pipeline, tables: dict[str, Table], rng: random.Random) -> Problem:
