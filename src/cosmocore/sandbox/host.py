@@ -48,7 +48,7 @@ class Sandbox:
     def _key(self, tests: Tests) -> str:
         """A key per distinct tests object, without hashing its (possibly huge) contents."""
         entry = self._keys.get(id(tests))
-        if entry is None or entry[0] is not tests:
+        if entry is None:  # ids are never reused: every keyed object is held alive here
             entry = self._keys[id(tests)] = (tests, f"t{len(self._keys)}")
         return entry[1]
 
