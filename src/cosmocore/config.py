@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Literal
 
 from cosmocore.errors import InputError
 
@@ -51,3 +52,20 @@ class SandboxConfig:
     def sample_uids(self) -> range:
         """The uids samples run as, one per worker (when started as root)."""
         return range(self.uid_base, self.uid_base + self.worker_count)
+
+
+@dataclass(frozen=True)
+class RewardConfig:
+    """How an execution verdict becomes a reward (DESIGN 1: CodeRL-style by default)."""
+
+    scheme: Literal["coderl", "pass_fraction"] = "coderl"  # pass_fraction = the paper's 0..1 reward
+    passed: float = 1.0  # reward of a program that passes every test
+    wrong_answer_base: float = -0.3  # wrong answer: base + wrong_answer_slope x fraction of tests passed
+    wrong_answer_slope: float = 0.3  # reward per unit fraction of tests passed, for a wrong answer
+    runtime_error: float = -0.6  # runtime error, timeout, memory limit or crash
+    name_error: float = -0.8  # a hallucinated name, attribute, module or import
+    syntax_error: float = -1.0  # the program does not parse
+
+    def __post_init__(self) -> None:
+        if self.scheme not in ("coderl", "pass_fraction"):
+            raise InputError(f"invalid reward setting scheme={self.scheme!r} (choose coderl or pass_fraction)")

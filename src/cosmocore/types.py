@@ -146,3 +146,21 @@ class ExecutionResult:
     @property
     def passed(self) -> bool:
         return self.status == "passed"
+
+
+# ---- what the reward stage hands on --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """An execution verdict turned into a scalar reward and the tagger's execution features."""
+
+    reward: float  # scalar reward of the completion (see `cosmocore.rewards`)
+    status: Status
+    pass_fraction: float  # tests passed / tests defined, in [0, 1] (0 where unknown)
+    duration_s: float  # wall time of the execution, seconds
+
+    @property
+    def hallucinated(self) -> bool:
+        """The paper's hallucination: an execution whose reward is <= 0."""
+        return self.reward <= 0.0
