@@ -56,10 +56,16 @@ def build_parser() -> argparse.ArgumentParser:
     _sandbox_args(doctor)
 
     bench = sub.add_parser("bench", help="speed comparisons against peers")
-    bench.add_argument("target", choices=["sandbox"], help="what to benchmark")
+    bench.add_argument("target", choices=["sandbox", "buffer", "spark"], help="what to benchmark")
     bench.add_argument("--repeats", type=int, default=3, help="passes over the 164 canonical solutions")
     bench.add_argument("--workers", type=int, default=0, help="parallel workers for both (default: cores)")
     bench.add_argument("--timeout-s", type=float, default=5.0, help="per-check timeout for both")
+    bench.add_argument("--items", type=int, default=1_000_000, help="buffer: trajectories inserted (= capacity)")
+    bench.add_argument("--batch", type=int, default=256, help="buffer: rows per sample + update round")
+    bench.add_argument("--rounds", type=int, default=2000, help="buffer: sample + update rounds")
+    bench.add_argument("--insert-batch", type=int, default=512, help="buffer: rows per insert call")
+    bench.add_argument("--tasks", type=int, default=40, help="spark: miniworld-spark test tasks (+ a bug each)")
+    bench.add_argument("--naive", type=int, default=2, help="spark: candidates run with a fresh Spark each (0 = skip)")
 
     worlds = sub.add_parser("worlds", help="generated task worlds (Mini-World): list, show, export")
     wsub = worlds.add_subparsers(dest="worlds_command", required=True)
@@ -130,9 +136,35 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 0 if not off else 1
 
 
+def _bench_buffer(args: argparse.Namespace) -> int:
+    from cosmocore.bench.buffer import bench_buffer, format_bench
+
+    for name in ("items", "batch", "rounds", "insert_batch"):
+        if getattr(args, name) < 1:
+            raise InputError(f"--{name.replace('_', '-')} must be at least 1")
+    if args.items < args.insert_batch:
+        raise InputError("--items must be at least --insert-batch")
+    result = bench_buffer(args.items, args.batch, args.rounds, args.insert_batch)
+    print(format_bench(result))
+    return 0
+
+
+def _bench_spark(args: argparse.Namespace) -> int:
+    from cosmocore.bench.spark import bench_spark, format_bench
+
+    if args.tasks < 1 or args.naive < 0:
+        raise InputError("--tasks must be at least 1 and --naive at least 0")
+    print(format_bench(bench_spark(tasks=args.tasks, workers=args.workers, naive=args.naive)))
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from cosmocore.bench.sandbox import bench_sandbox, format_bench
 
+    if args.target == "buffer":
+        return _bench_buffer(args)
+    if args.target == "spark":
+        return _bench_spark(args)
     result = bench_sandbox(repeats=args.repeats, workers=args.workers, timeout_s=args.timeout_s)
     print(format_bench(result))
     return 0

@@ -12,6 +12,8 @@ from typing import Literal
 
 from cosmocore.errors import InputError
 
+SPARK_UID_OFFSET = 5000  # a worker's Spark host runs as its sample uid + this
+
 
 @dataclass(frozen=True)
 class SandboxConfig:
@@ -27,6 +29,10 @@ class SandboxConfig:
     tmpfs_mb: int = 128  # size of the sample's private /tmp (and /dev/shm)
     uid_base: int = 61000  # a sample runs as uid uid_base + its worker's index (when started as root)
     hide_paths: tuple[str, ...] = ("/root", "/home")  # covered by empty mounts inside the sandbox
+    spark_driver_memory_mb: int = 1024  # heap of each worker's Spark JVM (started on the first Spark sample)
+    spark_start_timeout_s: float = 180.0  # how long a Spark JVM may take to start and warm up
+    spark_restart_every: int = 1000  # Spark samples a JVM serves before a fresh one replaces it
+    spark_cache_entries: int = 100_000  # verdicts kept for identical (program, Spark task) pairs; 0 = off
 
     def __post_init__(self) -> None:
         checks = {
@@ -39,6 +45,10 @@ class SandboxConfig:
             "max_file_mb": self.max_file_mb >= 1,
             "tmpfs_mb": self.tmpfs_mb >= 1,
             "uid_base": 1000 <= self.uid_base <= 2**31,
+            "spark_driver_memory_mb": self.spark_driver_memory_mb >= 256,
+            "spark_start_timeout_s": self.spark_start_timeout_s > 0,
+            "spark_restart_every": self.spark_restart_every >= 1,
+            "spark_cache_entries": self.spark_cache_entries >= 0,
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
@@ -52,6 +62,11 @@ class SandboxConfig:
     def sample_uids(self) -> range:
         """The uids samples run as, one per worker (when started as root)."""
         return range(self.uid_base, self.uid_base + self.worker_count)
+
+    @property
+    def spark_uids(self) -> range:
+        """The uids the workers' Spark hosts run as (sample uid + 5000, when started as root)."""
+        return range(self.uid_base + SPARK_UID_OFFSET, self.uid_base + SPARK_UID_OFFSET + self.worker_count)
 
 
 @dataclass(frozen=True)
@@ -69,3 +84,149 @@ class RewardConfig:
     def __post_init__(self) -> None:
         if self.scheme not in ("coderl", "pass_fraction"):
             raise InputError(f"invalid reward setting scheme={self.scheme!r} (choose coderl or pass_fraction)")
+
+
+def _reject_first_invalid(stage: str, config: object, checks: dict[str, bool]) -> None:
+    """Raise InputError naming the first field whose check failed (one line, value included)."""
+    bad = [name for name, ok in checks.items() if not ok]
+    if bad:
+        raise InputError(f"invalid {stage} setting {bad[0]}={getattr(config, bad[0])!r}")
+
+
+@dataclass(frozen=True)
+class AffectConfig:
+    """The affective tagger: shape, training and its targets (see `cosmocore.affect`, docs/learner.md)."""
+
+    proj_dim: int = 512  # width the concatenated input is projected to when it differs (the paper's 512)
+    hidden: int = 128  # hidden units of the MLP (the paper's 128)
+    lr: float = 1e-4  # Adam learning rate of the tagger's own optimizer, per step
+    l2: float = 1e-4  # weight of the sum of squared MLP weights in the tagger loss (biases excluded)
+    arousal_loss_weight: float = 1.0  # weight of the arousal MSE relative to the valence MSE
+    success_valence: float = 0.0  # scold label of a passing program, in [-1, 1] (0: routine passes prunable)
+    scold_file: str = ""  # human scold labels, jsonl of {task, code, label in [-1, 1]}; "" = status labels only
+    arousal_decay: float = 0.99  # per-batch decay of the running mean of TD^2 (the arousal scale)
+    arousal_width: float = 2.0  # |TD| that maps to arousal 1, in units of the running RMS of TD
+
+    def __post_init__(self) -> None:
+        checks = {
+            "proj_dim": self.proj_dim >= 1,
+            "hidden": self.hidden >= 1,
+            "lr": self.lr > 0,
+            "l2": self.l2 >= 0,
+            "arousal_loss_weight": self.arousal_loss_weight >= 0,
+            "success_valence": -1.0 <= self.success_valence <= 1.0,
+            "arousal_decay": 0.0 <= self.arousal_decay < 1.0,
+            "arousal_width": self.arousal_width > 0,
+        }
+        _reject_first_invalid("affect", self, checks)
+
+
+@dataclass(frozen=True)
+class LearnConfig:
+    """The learners (PPO, GRPO), the nocturnal phase and the meta-gradient on pruning (docs/learner.md)."""
+
+    algorithm: Literal["ppo", "grpo"] = "ppo"  # ppo: value head + GAE (the paper's base); grpo: group baseline
+    lr: float = 1e-5  # Adam learning rate of the policy, per step (the paper's)
+    ppo_epochs: int = 1  # passes over each wake batch
+    minibatch_size: int = 8  # trajectories per gradient step in the wake phase
+    gamma: float = 1.0  # discount per completion token
+    gae_lambda: float = 0.95  # GAE lambda, per completion token
+    clip_eps: float = 0.2  # PPO ratio clip: ratios outside [1 - eps, 1 + eps] give no gradient
+    value_clip_eps: float = 0.2  # value clip around the stored value, reward units; 0 = unclipped
+    vf_coef: float = 0.5  # weight of the value loss (reward units squared)
+    ent_coef: float = 0.01  # weight of the entropy bonus, per nat
+    kl_coef: float = 0.0  # weight of the k3 KL to the reference policy, per nat; 0 = no reference
+    normalise_advantages: bool = True  # whiten PPO advantages over the batch's completion tokens
+    grpo_std_normalise: bool = True  # divide GRPO advantages by the group's reward std
+    max_grad_norm: float = 1.0  # global gradient-norm clip of the policy update
+    nocturnal_every: int = 4  # K: wake steps between nocturnal phases; 0 = no nocturnal phase
+    nocturnal_minibatches: int = 4  # M: off-policy minibatches per nocturnal phase
+    replay_batch_size: int = 16  # trajectories per nocturnal minibatch
+    dream_fraction: float = 0.8  # share of a nocturnal minibatch from the Dream Queue; the rest is uniform
+    is_cap: float = 3.0  # truncation of the per-token importance ratio to the behaviour policy (> 1 + clip_eps)
+    staleness_cap: int = 8  # policy versions; replayed trajectories older than this are dropped
+    confidence_source: Literal["token_prob", "value"] = "token_prob"  # what confidence variance is the std of
+    confidence_threshold: float = 0.1  # confidence variance below this raises the prune thresholds
+    meta_lr: float = 0.1  # step size of the meta-gradient on the prune thresholds; 0 = thresholds fixed
+    meta_temperature: float = 0.05  # width of the soft prune indicator, valence / arousal units
+    meta_max_step: float = 0.02  # largest change of a prune threshold per meta step
+    prune_valence_max: float = 0.5  # ceiling of the |v| prune threshold (the Dream Queue starts at |v| > 0.5)
+    prune_arousal_max: float = 0.7  # ceiling of the arousal prune threshold (the Dream Queue starts at a > 0.7)
+
+    def __post_init__(self) -> None:
+        checks = {
+            "algorithm": self.algorithm in ("ppo", "grpo"),
+            "lr": self.lr > 0,
+            "ppo_epochs": self.ppo_epochs >= 1,
+            "minibatch_size": self.minibatch_size >= 1,
+            "gamma": 0.0 <= self.gamma <= 1.0,
+            "gae_lambda": 0.0 <= self.gae_lambda <= 1.0,
+            "clip_eps": 0.0 < self.clip_eps < 1.0,
+            "value_clip_eps": self.value_clip_eps >= 0,
+            "vf_coef": self.vf_coef >= 0,
+            "ent_coef": self.ent_coef >= 0,
+            "kl_coef": self.kl_coef >= 0,
+            "max_grad_norm": self.max_grad_norm > 0,
+            "nocturnal_every": self.nocturnal_every >= 0,
+            "nocturnal_minibatches": self.nocturnal_minibatches >= 0,
+            "replay_batch_size": self.replay_batch_size >= 1,
+            "dream_fraction": 0.0 <= self.dream_fraction <= 1.0,
+            "is_cap": self.is_cap > 1.0 + self.clip_eps,
+            "staleness_cap": self.staleness_cap >= 0,
+            "confidence_source": self.confidence_source in ("token_prob", "value"),
+            "confidence_threshold": self.confidence_threshold >= 0,
+            "meta_lr": self.meta_lr >= 0,
+            "meta_temperature": self.meta_temperature > 0,
+            "meta_max_step": self.meta_max_step >= 0,
+            "prune_valence_max": 0.0 <= self.prune_valence_max <= 1.0,
+            "prune_arousal_max": 0.0 <= self.prune_arousal_max <= 1.0,
+        }
+        _reject_first_invalid("learn", self, checks)
+
+    @property
+    def uniform_fraction(self) -> float:
+        """Share of a nocturnal minibatch drawn uniformly from the whole buffer."""
+        return 1.0 - self.dream_fraction
+
+
+@dataclass(frozen=True)
+class BufferConfig:
+    """The CosmoCore replay buffer: priorities, Dream Queue, Prune Bin, eviction (see `cosmocore.buffer`)."""
+
+    capacity: int = 1_000_000  # trajectories kept; when full, the lowest-priority item leaves first
+    affect_weight: float = 0.6  # lambda in p = |TD| + lambda * |v| * a + eps (priority units per unit |v|*a)
+    priority_eps: float = 1e-4  # eps in the priority, so every stored item can be drawn (priority units)
+    alpha: float = 0.6  # sampling weight = p ** alpha (0 = uniform, 1 = proportional to priority)
+    beta0: float = 0.4  # PER importance-sampling exponent at the first sampling call
+    beta_steps: int = 100_000  # sampling calls over which beta rises linearly from beta0 to 1
+    dream_queue: bool = True  # keep a Dream Queue (sampling multiplier, sample_dream, eviction protection)
+    dream_valence: float = 0.5  # Dream Queue entry: |v| above this (valence units, 0..1)
+    dream_arousal: float = 0.7  # ... and arousal above this (arousal units, 0..1)
+    dream_multiplier: float = 5.0  # factor on a Dream Queue member's sampling weight (x the baseline rate)
+    prune: bool = True  # Prune Bin: delete low-impact items at insert and on priority update
+    prune_valence: float = 0.2  # prunable: |v| below this (valence units, 0..1) ...
+    prune_arousal: float = 0.3  # ... and arousal below this (arousal units, 0..1) ...
+    prune_entropy: float = 0.3  # ... unless the policy's mean entropy on the item exceeds this (nats/token)
+    rebuild_every: int = 10_000  # update() calls between full sum-tree rebuilds from the leaves; 0 = never
+    eviction_pool: int = 16_384  # lowest-priority eviction candidates kept between O(capacity) scans (items)
+    seed: int = 0  # seed of the buffer's own random generator (used when sampling gets no rng)
+
+    def __post_init__(self) -> None:
+        checks = {
+            "capacity": 1 <= self.capacity < 2**31,
+            "affect_weight": self.affect_weight >= 0,
+            "priority_eps": self.priority_eps > 0,
+            "alpha": self.alpha >= 0,
+            "beta0": 0.0 <= self.beta0 <= 1.0,
+            "beta_steps": self.beta_steps >= 1,
+            "dream_valence": 0.0 <= self.dream_valence <= 1.0,
+            "dream_arousal": 0.0 <= self.dream_arousal <= 1.0,
+            "dream_multiplier": self.dream_multiplier > 0,
+            "prune_valence": 0.0 <= self.prune_valence <= 1.0,
+            "prune_arousal": 0.0 <= self.prune_arousal <= 1.0,
+            "prune_entropy": self.prune_entropy >= 0,
+            "rebuild_every": self.rebuild_every >= 0,
+            "eviction_pool": self.eviction_pool >= 1,
+            "seed": self.seed >= 0,
+        }
+        _reject_first_invalid("buffer", self, checks)

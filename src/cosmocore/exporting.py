@@ -21,8 +21,9 @@ from typing import Any
 
 from cosmocore.checking import Progress, no_progress, write_atomic
 from cosmocore.sandbox.host import Sandbox
-from cosmocore.types import CheckFunctionTests, Problem
+from cosmocore.types import CheckFunctionTests, Problem, SparkTests
 from cosmocore.worlds.bugs import Bug, inject
+from cosmocore.worlds.spark import bugs as spark_bugs
 
 
 @dataclass(frozen=True)
@@ -34,12 +35,21 @@ class BugCounts:
 
 
 def problem_record(problem: Problem) -> dict[str, Any]:
-    """A HumanEval-format line for `problem` (what `--problems FILE` reads), with the world's labels."""
-    if not isinstance(problem.tests, CheckFunctionTests):
-        raise TypeError(f"{problem.task_id}: only check-function tests export to HumanEval format")
+    """A line for `problem` in the format `--problems FILE` reads, with the world's labels: HumanEval's,
+    or for a Spark pipeline its tables and expected result under "spark" (see `cosmocore.tasks.jsonl`)."""
     body = problem.reference[len(problem.completion_prefix):]
-    return {"task_id": problem.task_id, "prompt": problem.prompt, "entry_point": problem.entry_point,
-            "canonical_solution": body, "test": problem.tests.test_code, **dict(problem.meta)}
+    record: dict[str, Any] = {"task_id": problem.task_id, "prompt": problem.prompt,
+                              "entry_point": problem.entry_point,
+              "canonical_solution": body}
+    tests = problem.tests
+    if isinstance(tests, CheckFunctionTests):
+        record["test"] = tests.test_code
+    elif isinstance(tests, SparkTests):
+        record["spark"] = {"tables": tests.tables, "expected": tests.expected, "ordered": tests.ordered,
+                           "atol": tests.atol}
+    else:
+        raise TypeError(f"{problem.task_id}: {type(tests).__name__} does not export")
+    return {**record, **dict(problem.meta)}
 
 
 def _write_jsonl(path: Path, records: Sequence[dict[str, Any]]) -> None:
@@ -55,7 +65,8 @@ def write_references(problems: dict[str, Problem], path: Path) -> None:
 
 
 def _bugs_of(task_id: str, problem: Problem, seed: int) -> list[Bug]:
-    return inject(problem.reference, problem.entry_point, random.Random(f"{seed}:{task_id}"))
+    mutate = spark_bugs.inject if isinstance(problem.tests, SparkTests) else inject
+    return mutate(problem.reference, problem.entry_point, random.Random(f"{seed}:{task_id}"))
 
 
 def write_bugs(problems: dict[str, Problem], path: Path, sandbox: Sandbox, seed: int,

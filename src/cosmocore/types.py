@@ -164,3 +164,45 @@ class Feedback:
     def hallucinated(self) -> bool:
         """The paper's hallucination: an execution whose reward is <= 0."""
         return self.reward <= 0.0
+
+
+# ---- what the affective tagger hands on ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AffectTag:
+    """The tagger's verdict on one trajectory (DESIGN 1; see `cosmocore.affect` and docs/learner.md)."""
+
+    valence: float  # in [-1, 1]; negative = "cringe" (buggy code)
+    arousal: float  # in [0, 1]; surprise = normalised |TD| the tagger has learned to predict
+
+
+# ---- what one learner update hands on ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UpdateStats:
+    """Diagnostics of one gradient step of the policy (PPO or GRPO; see `cosmocore.learn`).
+
+    Losses are the terms of the minimised objective (batch means over the kept samples);
+    `kl_ref` is the k3 estimate of KL(pi || reference) in nats per token (0 when no reference);
+    `approx_kl` is the k3 estimate of KL(behaviour || pi), `clip_fraction` the share of tokens whose
+    ratio to the behaviour policy is outside [1 - eps, 1 + eps], `truncated_fraction` the share above
+    the importance-weight cap. `confidence_variance` is NaN when it was not measured.
+    """
+
+    loss: float  # the total objective that was minimised
+    policy_loss: float  # clipped surrogate (sign: minimised)
+    value_loss: float  # 0 for the critic-free learner (GRPO)
+    entropy: float  # mean per-token entropy of the policy, nats
+    kl_ref: float  # nats per token
+    approx_kl: float  # nats per token, behaviour -> current policy
+    clip_fraction: float  # share of completion tokens
+    truncated_fraction: float  # share of completion tokens
+    samples: int  # trajectories that contributed (stale ones dropped)
+    stale_dropped: int  # trajectories dropped by the staleness cap
+    confidence_variance: float = float("nan")  # std over the batch of per-sample confidence
+
+    def metrics(self) -> dict[str, float]:
+        """The fields as a flat dict for the recorder (which adds the stage namespace)."""
+        return {name: float(getattr(self, name)) for name in self.__dataclass_fields__}

@@ -120,6 +120,43 @@ def _unittest(ns: dict[str, Any], fd: int, test_code: str, class_name: str) -> d
     return {"ok": True, "done": True}
 
 
+def _spark(ns: dict[str, Any], port: int, secret: str, tables: str) -> dict[str, Any]:
+    from cosmocore.sandbox import spark_session
+
+    ns.update(spark_session.namespace(spark_session.attach(port, secret), codec.decode(tables)))
+    return {"ok": True}
+
+
+def _collect(ns: dict[str, Any], name: str) -> dict[str, Any]:
+    """The DataFrame bound to `name`, collected: {"table": encoded plain table} or {"not_frame": type}."""
+    from cosmocore.sandbox import spark_session
+
+    if name not in ns:
+        raise NameError(f"name '{name}' is not defined")
+    value = ns[name]
+    if not spark_session.is_frame(value):
+        return {"ok": True, "not_frame": truncate(type(value).__name__)}
+    table = spark_session.from_frame(value)
+    try:
+        return {"ok": True, "table": codec.encode(table)}
+    except codec.CodecError as err:  # e.g. Decimal or date values: the schema check fails them anyway
+        return {"ok": True, "table": codec.encode({"columns": table["columns"], "rows": []}),
+                "unencodable": truncate(str(err))}
+
+
+def _dispatch(ns: dict[str, Any], fd: int, request: dict[str, Any]) -> dict[str, Any]:
+    op = request["op"]
+    if op == "load":
+        return _load(ns, request["program"])
+    if op == "call":
+        return _call(ns, request["name"], request["args"], request["kwargs"])
+    if op == "spark":
+        return _spark(ns, int(request["port"]), str(request["secret"]), request["tables"])
+    if op == "collect":
+        return _collect(ns, request["name"])
+    return _unittest(ns, fd, request["test_code"], request["class_name"])
+
+
 def serve(fd: int) -> None:
     """Answer the judge's requests on `fd` until it closes the channel."""
     ns = _new_module().__dict__
@@ -130,13 +167,7 @@ def serve(fd: int) -> None:
         except FrameError:
             return
         try:
-            op = request["op"]
-            if op == "load":
-                reply = _load(ns, request["program"])
-            elif op == "call":
-                reply = _call(ns, request["name"], request["args"], request["kwargs"])
-            else:
-                reply = _unittest(ns, fd, request["test_code"], request["class_name"])
+            reply = _dispatch(ns, fd, request)
         except BaseException as err:  # SystemExit and KeyboardInterrupt are candidate failures too
             reply = describe(err)
         _flush()

@@ -4,7 +4,9 @@ It starts with the sandbox's fixed environment (none of the host's variables), e
 network and mount namespaces once (`isolation.isolate_worker`); then, per sample, it forks a
 fresh candidate and judges it (`supervisor.run_sample`), so every sample
 starts from the same clean, already-imported state and nothing leaks between samples. Test plans
-are prepared here and cached, so the samples of one problem share that work.
+are prepared here and cached, so the samples of one problem share that work. A Spark sample also
+needs the worker's Spark host (`spark_host`), started on the first one and restarted when a sample
+may have left it broken.
 
 Protocol on stdin/stdout (frames, see `wire`): first a settings frame in, a `layers` frame out; then
 one `Job` in, one result record out, until stdin closes.
@@ -15,13 +17,15 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from cosmocore.sandbox import isolation
+from cosmocore.sandbox import isolation, spark_session
 from cosmocore.sandbox.candidate import SampleSpec
-from cosmocore.sandbox.judge import TestFailure
+from cosmocore.sandbox.judge import EXECUTOR_FAILURE, TestFailure
 from cosmocore.sandbox.plans import Plan, prepare
+from cosmocore.config import SPARK_UID_OFFSET
+from cosmocore.sandbox.spark_host import SparkHost, SparkSettings, SparkUnavailable
 from cosmocore.sandbox.supervisor import run_sample
 from cosmocore.sandbox.wire import FrameError, FrameReader, Job, failed_result, write_frame
 from cosmocore.types import Tests
@@ -47,38 +51,66 @@ class PlanCache:
         return self._plans[key]
 
 
-def _answer(job: Job, plans: PlanCache, spec: SampleSpec, layers: isolation.Layers,
-            home: isolation.HomeNamespaces | None) -> tuple[dict[str, Any], int]:
+@dataclass
+class ServerState:
+    """What a fork server keeps between samples."""
+
+    spec: SampleSpec
+    layers: isolation.Layers
+    home: isolation.HomeNamespaces | None
+    plans: PlanCache
+    spark: SparkHost
+
+
+def _answer(job: Job, state: ServerState) -> tuple[dict[str, Any], int]:
     try:
-        plan = plans.get(job)
+        plan = state.plans.get(job)
     except (TestFailure, SyntaxError, ValueError) as err:  # malformed tests: the dataset's fault
         return failed_result("crashed", f"cannot prepare the tests: {type(err).__name__}: {err}"), -1
     try:
-        return run_sample(job, plan, spec, layers, home)
+        if plan.spark:
+            return _spark_sample(job, plan, state)
+        return run_sample(job, plan, state.spec, state.layers, state.home)
+    except (SparkUnavailable, ImportError) as err:
+        return failed_result("crashed", f"{EXECUTOR_FAILURE}{err}"), -1
     except Exception as err:  # a failure of the sandbox itself, never of the program
         return failed_result("crashed", f"sandbox error: {type(err).__name__}: {err}"), -1
 
 
-def end_sample(pid: int, layers: isolation.Layers) -> None:
-    """Reap the sample's candidate (its namespace dies with it), then empty the private tmpfs."""
+def _spark_sample(job: Job, plan: Plan, state: ServerState) -> tuple[dict[str, Any], int]:
+    """A Spark sample; run once more on a fresh JVM if the executor (not the program) failed."""
+    spark_session.preload()  # once: every candidate forked after this has pyspark imported
+    for attempt in range(2):
+        prelude = {**(plan.prelude or {}), **state.spark.ensure()}
+        result, pid = run_sample(job, plan, state.spec, state.layers, state.home, prelude)
+        state.spark.after_sample(result["status"], result["detail"])
+        if attempt or not result["detail"].startswith(EXECUTOR_FAILURE):
+            break
+        end_sample(pid, state.layers, state.spark.keep_paths())
+    return result, pid
+
+
+def end_sample(pid: int, layers: isolation.Layers, keep: tuple[str, ...] = ()) -> None:
+    """Reap the sample's candidate (its namespace dies with it), then empty the private tmpfs but `keep`."""
     if pid > 0:
         os.waitpid(pid, 0)
     if layers.private_tmp:  # never without it: /tmp would be the host's own
-        isolation.wipe_private_tmp()
+        isolation.wipe_private_tmp(keep)
 
 
-def serve(jobs: FrameReader, stdout: int, spec: SampleSpec, layers: isolation.Layers) -> None:
-    home = isolation.HomeNamespaces() if layers.pid_ns else None
-    plans = PlanCache()
+def serve(jobs: FrameReader, stdout: int, state: ServerState) -> None:
     gc.freeze()  # the imported heap is never scanned again, so collections do not copy its pages
-    while True:
-        try:
-            job = Job.from_wire(jobs.read())
-        except FrameError:
-            return
-        result, pid = _answer(job, plans, spec, layers, home)
-        write_frame(stdout, result)
-        end_sample(pid, layers)  # after answering: teardown is off the latency path
+    try:
+        while True:
+            try:
+                job = Job.from_wire(jobs.read())
+            except FrameError:
+                return
+            result, pid = _answer(job, state)
+            write_frame(stdout, result)
+            end_sample(pid, state.layers, state.spark.keep_paths())  # after answering: teardown is off the latency path
+    finally:
+        state.spark.stop()
 
 
 def main() -> None:
@@ -88,7 +120,10 @@ def main() -> None:
     layers = isolation.isolate_worker(tuple(settings["hide_paths"]), spec.tmpfs_mb)
     spec = replace(spec, drop_uid=layers.drop_uid)
     write_frame(stdout, {"layers": asdict(layers)})
-    serve(frames, stdout, spec, layers)
+    spark_uid = spec.candidate_uid + SPARK_UID_OFFSET if layers.drop_uid else None
+    state = ServerState(spec, layers, isolation.HomeNamespaces() if layers.pid_ns else None, PlanCache(),
+                        SparkHost(spark_uid, SparkSettings(**settings["spark"])))
+    serve(frames, stdout, state)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -10,13 +11,50 @@ from cosmocore.config import SandboxConfig
 from cosmocore.sandbox.isolation import Layers
 from cosmocore.sandbox.pool import SandboxError, WorkerPool
 from cosmocore.sandbox.wire import Job
-from cosmocore.types import ExecutionResult, IOTests, Tests
+from cosmocore.types import ExecutionResult, IOTests, SparkTests, Tests
 
 def _result(raw: dict[str, Any]) -> ExecutionResult:
     return ExecutionResult(
         status=raw["status"], tests_passed=raw["tests_passed"], tests_total=raw["tests_total"],
         duration_s=float(raw["duration_s"]), detail=raw["detail"], output=raw["output"],
     )
+
+
+CacheKey = tuple[Any, ...]
+
+
+class VerdictCache:
+    """Verdicts of Spark samples by (tests key, program, deadline, memory), least recently used out first.
+
+    Only Spark programs are cached: they are slow to judge and deterministic (the judge compares
+    collected tables; Spark's own nondeterminism, such as row order, is what the tests allow for).
+    Crashes are not cached (they may be the executor's fault).
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._items: OrderedDict[CacheKey, dict[str, Any]] = OrderedDict()
+        self.hits = 0
+
+    def key(self, job: Job) -> CacheKey | None:
+        if self.capacity == 0 or not isinstance(job.tests, SparkTests) or job.record:
+            return None
+        return (job.tests_key, job.program, job.timeout_s, job.memory_mb)
+
+    def __contains__(self, key: CacheKey) -> bool:
+        return key in self._items
+
+    def get(self, key: CacheKey) -> dict[str, Any]:
+        self.hits += 1
+        self._items.move_to_end(key)
+        return self._items[key]
+
+    def put(self, key: CacheKey, raw: dict[str, Any]) -> None:
+        if key[0] == "uncached" or raw["status"] == "crashed":
+            return
+        self._items[key] = raw
+        if len(self._items) > self.capacity:
+            self._items.popitem(last=False)
 
 
 REFERENCE_TIME_FACTOR = 4.0  # an IO test's deadline is at least this many times its reference's time
@@ -44,6 +82,7 @@ class Sandbox:
         self.config = config or SandboxConfig()
         self._pool = WorkerPool(self.config, (*self.config.hide_paths, *hide_paths))
         self._keys: dict[int, tuple[Tests, str]] = {}  # id(tests) -> (tests, key); holds them alive
+        self._cache = VerdictCache(self.config.spark_cache_entries)
 
     def _key(self, tests: Tests) -> str:
         """A key per distinct tests object, without hashing its (possibly huge) contents."""
@@ -72,9 +111,21 @@ class Sandbox:
     def run_many(self, items: Sequence[tuple[str, Tests]], *, timeout_s: float | None = None,
                  memory_mb: int | None = None,
                  on_result: Callable[[], None] | None = None) -> list[ExecutionResult]:
-        """Judge many programs in parallel; results in the order given. `on_result` ticks per result."""
+        """Judge many programs in parallel; results in the order given. `on_result` ticks per result.
+
+        A Spark program already judged against the same tests (same deadline and memory) is answered
+        from the verdict cache, and identical ones in one call run once."""
         jobs = [self._job(program, tests, timeout_s, memory_mb) for program, tests in items]
-        return [_result(raw) for raw in self._pool.map(jobs, on_result)]
+        keys = [self._cache.key(job) or ("uncached", i) for i, job in enumerate(jobs)]
+        todo = {key: job for key, job in zip(keys, jobs, strict=True) if key not in self._cache}
+        fresh = dict(zip(todo, self._pool.map(list(todo.values()), on_result), strict=True))
+        for key, raw in fresh.items():
+            self._cache.put(key, raw)
+        results = [_result(fresh[key] if key in fresh else self._cache.get(key)) for key in keys]
+        if on_result is not None:
+            for _ in range(len(jobs) - len(todo)):
+                on_result()
+        return results
 
     def record_outputs(self, program: str, tests: IOTests, *, timeout_s: float | None = None) -> tuple[str, ...]:
         """The (encoded) return value of `program` on each of `tests.inputs`: a reference's outputs.

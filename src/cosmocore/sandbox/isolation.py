@@ -278,14 +278,16 @@ class HomeNamespaces:
             setns(fd, flag)
 
 
-def wipe_private_tmp() -> None:
-    """Empty /tmp and /dev/shm once a sample's processes are all dead.
+def wipe_private_tmp(keep: tuple[str, ...] = ()) -> None:
+    """Empty /tmp and /dev/shm once a sample's processes are all dead, except the paths in `keep`.
 
     Only for a worker whose `Layers.private_tmp` is on: these are then its own tmpfs, not the host's.
     """
     for path in filter(os.path.isdir, PRIVATE_TMP):
         with os.scandir(path) as entries:
             for entry in entries:
+                if entry.path in keep:
+                    continue
                 if entry.is_dir(follow_symlinks=False):
                     shutil.rmtree(entry.path, ignore_errors=True)
                 else:

@@ -175,14 +175,27 @@ def _compile_check(program: str) -> None:
         raise TestFailure("syntax_error", f"{type(err).__name__}: {err}") from err
 
 
-def judge(program: str, plan: Plan, rec: Recorder, remote: Remote) -> None:
-    """Run `plan` against the candidate holding `program`, recording everything.
+EXECUTOR_FAILURE = "spark executor: "  # a prelude that failed: the executor's fault, not the program's
+
+
+def _prelude(request: dict[str, Any], remote: Remote) -> None:
+    """Set up the candidate's namespace (attach to Spark, bind the tables) before the program loads."""
+    reply = remote.request(request)
+    if reply.get("ok") is not True:
+        raise TestFailure("crashed", truncate(f"{EXECUTOR_FAILURE}{reply.get('exc_type')}: {reply.get('message')}"))
+
+
+def judge(program: str, plan: Plan, rec: Recorder, remote: Remote, prelude: dict[str, Any] | None = None) -> None:
+    """Run `plan` against the candidate holding `program`, recording everything; `prelude` (if any) is
+    sent before the program loads.
 
     Raises only DeadlineExceeded; every other failure becomes a record.
     """
     try:
         rec.total(plan.total)
         _compile_check(program)
+        if prelude is not None:
+            _prelude(prelude, remote)
         remote.raise_for(remote.request({"op": "load", "program": program}))
         plan.execute(rec, remote)
         rec.done()

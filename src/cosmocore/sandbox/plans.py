@@ -6,7 +6,8 @@ plans, so the many samples of one problem pay for it once, and each judge, forke
 already in memory, only executes it against its candidate.
 
 Counting: one test per top-level statement of `check` that contains an `assert` (HumanEval), per
-assert (MBPP), per input (EvalPlus), per `test*` method (unittest).
+assert (MBPP), per input (EvalPlus), per `test*` method (unittest); two for a Spark pipeline (the
+result's columns, then its rows).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from typing import Any
 from cosmocore import codec
 from cosmocore.sandbox.judge import Opaque, Recorder, Remote, RemoteFunction, TestFailure
 from cosmocore.sandbox.verdict import classify_exception, outputs_match, poly_root_ok, truncate
-from cosmocore.types import AssertTests, CheckFunctionTests, IOTests, Tests, UnittestTests
+from cosmocore.tables import columns_reason, malformed_reason, rows_reason
+from cosmocore.types import AssertTests, CheckFunctionTests, IOTests, SparkTests, Tests, UnittestTests
 
 Execute = Callable[[Recorder, Remote], None]
 
@@ -31,6 +33,8 @@ Execute = Callable[[Recorder, Remote], None]
 class Plan:
     total: int  # tests the problem defines
     execute: Execute  # runs them in the judge, recording each
+    spark: bool = False  # needs the worker's Spark executor: the candidate attaches before the program loads
+    prelude: dict[str, Any] | None = None  # request that sets up the candidate's namespace before the program loads
 
 
 def _failure(err: BaseException, source: str = "") -> TestFailure:
@@ -229,6 +233,46 @@ def _unittest_plan(tests: UnittestTests) -> Plan:
     return Plan(len(names), execute)
 
 
+# ---- Mini-World spark: the DataFrame bound to `result` -------------------------------------------
+
+
+def _collected_table(reply: dict[str, Any]) -> dict[str, Any]:
+    """The candidate's collected table, checked for shape (it is untrusted data)."""
+    if "not_frame" in reply:
+        raise TestFailure("wrong_answer", f"`result` is a {reply['not_frame']}, not a DataFrame")
+    try:
+        table = codec.decode(str(reply["table"]))
+    except (codec.CodecError, KeyError) as err:
+        raise TestFailure("wrong_answer", f"undecodable result table: {err}") from err
+    reason = malformed_reason(table)
+    if reason:
+        raise TestFailure("wrong_answer", f"result table: {reason}")
+    if "unencodable" in reply:
+        table["rows"] = None
+    return dict(table)
+
+
+def _spark_plan(tests: SparkTests) -> Plan:
+    expected = codec.decode(tests.expected)
+    sources = ["result columns (names and types, in order)", "result rows"]
+
+    def check_rows(table: dict[str, Any]) -> str | None:
+        if table["rows"] is None:
+            return "the result holds values that are not plain (e.g. Decimal or date)"
+        return rows_reason(table, expected, tests.ordered, tests.atol)
+
+    def execute(rec: Recorder, remote: Remote) -> None:
+        reply = remote.request({"op": "collect", "name": "result"})
+        remote.raise_for(reply)
+        table = _collected_table(reply)
+        columns = columns_reason(table, expected)
+        rows = f"not judged: {columns}" if columns else check_rows(table)
+        for i, reason in enumerate((columns, rows)):
+            rec.unit(i, None if reason is None else TestFailure("wrong_answer", f"{sources[i]}: {reason}"))
+
+    return Plan(len(sources), execute, spark=True, prelude={"op": "spark", "tables": tests.tables})
+
+
 def prepare(tests: Tests, record: bool = False) -> Plan:
     """Parse and compile `tests` (trusted) into a plan; raises TestFailure if they are malformed."""
     if isinstance(tests, CheckFunctionTests):
@@ -239,4 +283,6 @@ def prepare(tests: Tests, record: bool = False) -> Plan:
         return _io_plan(tests, record)
     if isinstance(tests, UnittestTests):
         return _unittest_plan(tests)
-    raise TestFailure("crashed", f"this sandbox cannot judge {type(tests).__name__} yet")
+    if isinstance(tests, SparkTests) and not record:
+        return _spark_plan(tests)
+    raise TestFailure("crashed", f"this sandbox cannot {'record' if record else 'judge'} {type(tests).__name__}")

@@ -20,6 +20,7 @@ from cosmocore.config import SandboxConfig
 from cosmocore.sandbox import isolation
 from cosmocore.sandbox.isolation import Layers
 from cosmocore.sandbox.candidate import SANDBOX_ENV, SampleSpec
+from cosmocore.sandbox.spark_host import SparkSettings
 from cosmocore.sandbox.wire import FrameError, FrameReader, Job, failed_result, write_frame
 
 HOST_GRACE_S = 30.0  # beyond a job's deadline before the host gives up on a fork server
@@ -43,7 +44,8 @@ class Worker:
             output_limit_bytes=config.output_limit_bytes,
         )
         try:
-            write_frame(self._in, {"spec": asdict(spec), "hide_paths": list(hide_paths)})
+            write_frame(self._in, {"spec": asdict(spec), "hide_paths": list(hide_paths),
+                                   "spark": asdict(SparkSettings.of(config))})
             self.layers = Layers(**self._out.read()["layers"])
         except (FrameError, OSError) as err:
             self.close()
@@ -122,5 +124,6 @@ class WorkerPool:
         self._executor.shutdown(wait=True, cancel_futures=True)
         for worker in self._workers.values():
             worker.close()
-        if self.layers.drop_uid:  # samples run under uids of their own: whatever is left of them goes too
+        if self.layers.drop_uid:  # samples and Spark hosts run under uids of their own: what is left of them goes too
             isolation.kill_all(self._config.sample_uids)
+            isolation.kill_all(self._config.spark_uids)

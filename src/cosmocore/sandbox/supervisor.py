@@ -63,13 +63,14 @@ def _on_deadline(signum: int, frame: object) -> None:
     raise DeadlineExceeded
 
 
-def _judge_until(deadline_s: float, program: str, plan: Plan, rec: Recorder, remote: Remote) -> bool:
+def _judge_until(deadline_s: float, program: str, plan: Plan, rec: Recorder, remote: Remote,
+                 prelude: dict[str, Any] | None) -> bool:
     """Judge with a wall-clock alarm; True if the deadline cut it short."""
     signal.signal(signal.SIGALRM, _on_deadline)
     try:
         signal.setitimer(signal.ITIMER_REAL, deadline_s)
         try:
-            judge(program, plan, rec, remote)
+            judge(program, plan, rec, remote, prelude)
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
     except DeadlineExceeded:
@@ -78,15 +79,18 @@ def _judge_until(deadline_s: float, program: str, plan: Plan, rec: Recorder, rem
 
 
 def run_sample(job: Job, plan: Plan, spec: SampleSpec, layers: isolation.Layers,
-               home: isolation.HomeNamespaces | None) -> tuple[dict[str, Any], int]:
-    """Run one sample; returns its result record and the candidate's pid if it is still to be reaped."""
+               home: isolation.HomeNamespaces | None,
+               prelude: dict[str, Any] | None = None) -> tuple[dict[str, Any], int]:
+    """Run one sample; returns its result record and the candidate's pid if it is still to be reaped.
+
+    `prelude` is sent to the candidate before its program loads (a Spark sample's attach request)."""
     start = time.monotonic()
     pid, sock, out = _fork_candidate(job, spec, layers, home)
     remote = Remote(sock, out, pid, _reap)
     rec = Recorder()
     random.seed(JUDGE_SEED)  # tests that draw random inputs draw the same ones for every sample
     left_s = max(job.timeout_s - (time.monotonic() - start), 0.001)
-    deadline_hit = _judge_until(left_s, job.program, plan, rec, remote)
+    deadline_hit = _judge_until(left_s, job.program, plan, rec, remote, prelude)
     if not remote.reaped:
         os.kill(pid, signal.SIGKILL)  # PID 1: the whole sample goes with it
     output = remote.output(spec.output_limit_bytes)

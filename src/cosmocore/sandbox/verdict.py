@@ -17,13 +17,15 @@ DETAIL_CHARS = 300  # a failure's detail is truncated to this many characters
 FLOAT_RTOL = 1e-7  # EvalPlus's relative tolerance
 FLOAT_DEFAULT_ATOL = 1e-6  # EvalPlus's absolute tolerance where the task gives 0
 
-_HALLUCINATION = {"NameError", "ImportError", "ModuleNotFoundError", "AttributeError"}
+_HALLUCINATION = {"NameError", "ImportError", "ModuleNotFoundError", "AttributeError", "PySparkAttributeError"}
+_SPARK_UNRESOLVED = "[UNRESOLVED_"  # AnalysisException: a column, function, table or join key that does not exist
 
 
 def classify_exception(exc_type: str, message: str = "") -> Status:
     """Status for an exception the candidate raised (by class name; hierarchy is not trusted).
 
-    A hallucinated name, module or attribute is `name_error`; an attribute looked up on None is a
+    A hallucinated name, module or attribute (in Spark: an unresolved column, function or join key) is
+    `name_error`; an attribute looked up on None is a
     plain runtime bug, and so is a local read before assignment (UnboundLocalError).
     """
     if exc_type in {"SyntaxError", "IndentationError", "TabError"}:
@@ -32,7 +34,7 @@ def classify_exception(exc_type: str, message: str = "") -> Status:
         return "memory_limit"
     if exc_type == "AttributeError" and message.startswith("'NoneType'"):
         return "runtime_error"
-    if exc_type in _HALLUCINATION:
+    if exc_type in _HALLUCINATION or (exc_type == "AnalysisException" and message.startswith(_SPARK_UNRESOLVED)):
         return "name_error"
     if exc_type == "AssertionError":
         return "wrong_answer"

@@ -7,8 +7,10 @@ stays cheap. A world function takes the seed and returns all its problems, each 
 
     name            module                        what
     miniworld-py    cosmocore.worlds.pyfuncs      Python functions composed of 1-3 primitive steps
+    miniworld-spark cosmocore.worlds.spark        PySpark DataFrame pipelines over four related tables
 
-Bug injection (`cosmocore.worlds.bugs`) is a separate module and is not imported here.
+Bug injection (`cosmocore.worlds.bugs` for Python, `cosmocore.worlds.spark.bugs` for PySpark) is
+separate and is not imported here.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ World = Callable[[int], dict[str, Problem]]  # seed -> every problem of the worl
 
 _WORLDS: dict[str, str] = {  # world name -> "module:function", imported on first use
     "miniworld-py": "cosmocore.worlds.pyfuncs:generate_world",
+    "miniworld-spark": "cosmocore.worlds.spark:generate_world",
 }
 
 SPLITS = ("all", "train", "test")

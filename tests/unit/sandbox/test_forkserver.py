@@ -12,11 +12,20 @@ from cosmocore.types import AssertTests
 
 def test_tmp_is_wiped_only_when_it_is_the_workers_private_tmpfs(monkeypatch):
     wiped = []
-    monkeypatch.setattr(isolation, "wipe_private_tmp", lambda: wiped.append(True))
+    monkeypatch.setattr(isolation, "wipe_private_tmp", wiped.append)
     forkserver.end_sample(-1, isolation.Layers(private_tmp=False))  # degraded: /tmp is the host's
     assert wiped == []
-    forkserver.end_sample(-1, isolation.Layers(private_tmp=True))
-    assert wiped == [True]
+    forkserver.end_sample(-1, isolation.Layers(private_tmp=True), keep=("/tmp/.cosmocore-spark-1",))
+    assert wiped == [("/tmp/.cosmocore-spark-1",)]
+
+
+def test_the_wipe_keeps_exactly_the_paths_it_is_told_to(tmp_path, monkeypatch):
+    for name in ("keep", "keep-not", "junk"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "file").write_text("x")
+    monkeypatch.setattr(isolation, "PRIVATE_TMP", (str(tmp_path),))
+    isolation.wipe_private_tmp(keep=(str(tmp_path / "keep"),))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep"]
 
 
 def test_tests_are_prepared_once_per_key_and_kept_for_later_jobs():

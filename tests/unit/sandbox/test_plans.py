@@ -422,8 +422,82 @@ def test_unittest_raises_the_final_frames_failure():
     assert info.value.status == "name_error"
 
 
-def test_a_tests_kind_the_sandbox_cannot_judge_is_refused_not_misjudged():
+EXPECTED_TABLE = {"columns": [["id", "bigint"], ["x", "double"]], "rows": [[1, 0.5], [2, None]]}
+
+
+class SparkReplies(Remote):
+    """A Spark candidate answering `collect` with a fixed reply (what `candidate._collect` would send)."""
+
+    def __init__(self, collect_reply: dict[str, Any]) -> None:
+        super().__init__(sock=-1, out=-1, pid=0, reap=lambda pid: 0)
+        self.reply, self.sent = collect_reply, []  # type: ignore[var-annotated]
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.sent.append(message)
+
+    def receive(self) -> dict[str, Any]:
+        return {"ok": True} if self.sent[-1]["op"] in ("load", "spark") else self.reply
+
+
+def _spark_verdict(reply: dict[str, Any], ordered: bool = False):  # type: ignore[no-untyped-def]
     from cosmocore.types import SparkTests
 
-    with pytest.raises(Failure, match="cannot judge SparkTests"):
-        prepare(SparkTests(tables="{}", expected="{}"))
+    tests = SparkTests(tables=codec.encode({}), expected=codec.encode(EXPECTED_TABLE), ordered=ordered)
+    plan, rec, remote = prepare(tests), Recorder(), SparkReplies(reply)
+    judge("result = 1", plan, rec, remote, {**(plan.prelude or {}), "port": 1, "secret": "s"})
+    return decide(rec.records, deadline_hit=False), remote
+
+
+def _table_reply(rows: list[list[Any]], columns: list[list[str]] = EXPECTED_TABLE["columns"]) -> dict[str, Any]:
+    return {"ok": True, "table": codec.encode({"columns": columns, "rows": rows})}
+
+
+def test_a_spark_plan_attaches_before_loading_then_judges_columns_and_rows():
+    verdict, remote = _spark_verdict(_table_reply([[2, None], [1, 0.5 + 1e-9]]))
+    assert (verdict.status, verdict.tests_passed, verdict.tests_total) == ("passed", 2, 2)
+    assert [m["op"] for m in remote.sent] == ["spark", "load", "collect"]
+
+
+def test_a_spark_result_with_the_right_columns_and_wrong_rows_passes_one_test_of_two():
+    verdict, _ = _spark_verdict(_table_reply([[1, 0.5]]))
+    assert (verdict.status, verdict.tests_passed) == ("wrong_answer", 1)
+    assert "result rows" in verdict.detail
+
+
+def test_a_spark_result_with_wrong_columns_fails_both_tests():
+    verdict, _ = _spark_verdict(_table_reply([[1, "0.5"], [2, None]], [["id", "bigint"], ["x", "string"]]))
+    assert (verdict.status, verdict.tests_passed) == ("wrong_answer", 0)
+    assert "column 'x' is string, expected double" in verdict.detail
+
+
+@pytest.mark.parametrize("reply", [
+    {"ok": True, "not_frame": "int"},
+    {"ok": True, "table": codec.encode([1, 2])},
+    {"ok": True, "table": codec.encode({"columns": [["id"]], "rows": []})},
+    {"ok": True, "table": codec.encode({"columns": [], "rows": [1]})},
+    {"ok": True, "table": "{not codec"},
+])
+def test_a_malformed_or_missing_result_table_is_a_wrong_answer(reply):
+    verdict, _ = _spark_verdict(reply)
+    assert verdict.status == "wrong_answer"
+
+
+def test_a_failed_spark_attach_is_the_executors_fault_not_the_programs():
+    class NoSpark(SparkReplies):
+        def receive(self) -> dict[str, Any]:
+            return {"ok": False, "exc_type": "Py4JNetworkError", "message": "refused"}
+
+    from cosmocore.types import SparkTests
+
+    tests = SparkTests(tables=codec.encode({}), expected=codec.encode(EXPECTED_TABLE))
+    rec = Recorder()
+    judge("result = 1", prepare(tests), rec, NoSpark({}), {"op": "spark", "port": 1, "secret": "s", "tables": ""})
+    verdict = decide(rec.records, deadline_hit=False)
+    assert verdict.status == "crashed" and verdict.detail.startswith("spark executor: ")
+
+
+def test_spark_tests_cannot_be_recorded():
+    from cosmocore.types import SparkTests
+
+    with pytest.raises(Failure, match="cannot record SparkTests"):
+        prepare(SparkTests(tables="{}", expected="{}"), record=True)

@@ -46,6 +46,13 @@ from cosmocore.sandbox.verdict import (
         ("ZeroDivisionError", "division by zero", "runtime_error"),
         ("RecursionError", "maximum recursion depth exceeded", "runtime_error"),
         ("KeyError", "'k'", "runtime_error"),
+        ("AnalysisException", "[UNRESOLVED_COLUMN.WITH_SUGGESTION] A column ... `qty` cannot be resolved",
+         "name_error"),
+        ("AnalysisException", "[UNRESOLVED_ROUTINE] Cannot resolve routine `medain`", "name_error"),
+        ("AnalysisException", "[DATATYPE_MISMATCH.BINARY_OP_DIFF_TYPES] Cannot resolve ...", "runtime_error"),
+        ("PySparkAttributeError", "[ATTRIBUTE_NOT_SUPPORTED] Attribute `renameColumn` is not supported.",
+         "name_error"),
+        ("Py4JJavaError", "An error occurred while calling o42.collectToPython.", "runtime_error"),
     ],
 )
 def test_each_exception_maps_to_its_status(exc_type, message, status):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from cosmocore.worlds.spark import ops, ops_summary
 from cosmocore.worlds.spark import relational as rel
-from cosmocore.worlds.spark.compare import compare_tables
+from cosmocore.tables import compare_tables
 from cosmocore.worlds.spark.ops import Draw, Frame, Step
 from cosmocore.worlds.spark.tables import KEYS, Table
 

@@ -1,4 +1,4 @@
-"""Judging a result table against the expected one (pure Python; the Spark judge uses it on collected rows).
+"""Judging a result table against the expected one (pure Python: the Spark judge runs it on collected rows).
 
 Tables are plain {"columns": [[name, type], ...], "rows": [[value, ...], ...]} (as `SparkTests` encodes
 them). `compare_tables` returns None when they are equal, else a short human reason. Equal means:
@@ -26,8 +26,34 @@ _EXAMPLES = 3  # rows shown in a reason
 def compare_tables(actual: dict[str, Any], expected: dict[str, Any], ordered: bool = False,
                    atol: float = 1e-6) -> str | None:
     """None when `actual` equals `expected` (see the module docstring), else why not."""
+    return columns_reason(actual, expected) or rows_reason(actual, expected, ordered, atol)
+
+
+def malformed_reason(table: Any) -> str | None:
+    """Why `table` (decoded from an untrusted candidate) is not a plain table, or None if it is one."""
+    if not isinstance(table, dict) or set(table) != {"columns", "rows"}:
+        return "not a table"
+    columns, rows = table["columns"], table["rows"]
+    if not isinstance(columns, list) or not all(
+            isinstance(c, list) and len(c) == 2 and all(isinstance(x, str) for x in c) for c in columns):
+        return "malformed columns"
+    if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
+        return "malformed rows"
+    return None
+
+
+def columns_reason(actual: dict[str, Any], expected: dict[str, Any]) -> str | None:
+    """None when the column names and type names agree, in order; else why not."""
+    return _column_reason([tuple(c) for c in actual["columns"]], [tuple(c) for c in expected["columns"]])
+
+
+def rows_reason(actual: dict[str, Any], expected: dict[str, Any], ordered: bool, atol: float) -> str | None:
+    """None when the rows hold values of the expected types and equal the expected rows; else why not.
+
+    Assumes `columns_reason` found the columns equal.
+    """
     columns = [tuple(c) for c in expected["columns"]]
-    reason = _column_reason([tuple(c) for c in actual["columns"]], columns) or _value_type_reason(actual, columns)
+    reason = _value_type_reason(actual, columns)
     if reason:
         return reason
     floats = [kind in ("double", "float") for _, kind in columns]

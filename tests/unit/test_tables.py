@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from cosmocore.worlds.spark.compare import compare_tables
+import pytest
+
+from cosmocore.tables import columns_reason, compare_tables, malformed_reason, rows_reason
 
 COLUMNS = [["customer_id", "bigint"], ["total", "double"], ["country", "string"]]
 
@@ -80,3 +82,19 @@ def test_an_ordered_table_with_a_wrong_row_says_which() -> None:
     rows = [ROWS[0], [2, 9.0, None], ROWS[2]]
     reason = compare_tables(_table(rows), _table(ROWS), ordered=True)
     assert reason == "row 1 is [2, 9.0, None], expected [2, None, None]"
+
+
+@pytest.mark.parametrize("table", [
+    None, [], {"columns": []}, {"columns": [], "rows": [], "extra": 1}, {"columns": [["a"]], "rows": []},
+    {"columns": [["a", 1]], "rows": []}, {"columns": "ab", "rows": []}, {"columns": [], "rows": [1]},
+])
+def test_anything_but_a_plain_table_is_called_malformed(table):
+    assert malformed_reason(table) is not None
+
+
+def test_a_plain_table_is_well_formed_and_columns_and_rows_are_judged_apart():
+    good = _table(ROWS)
+    assert malformed_reason(good) is None
+    assert columns_reason(good, good) is None and rows_reason(good, good, True, 1e-6) is None
+    assert columns_reason(_table(ROWS, [["id", "bigint"]]), good) is not None
+    assert rows_reason(_table(ROWS[:1]), good, False, 1e-6) is not None
