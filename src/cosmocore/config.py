@@ -143,6 +143,7 @@ class LearnConfig:
     nocturnal_minibatches: int = 4  # M: off-policy minibatches per nocturnal phase
     replay_batch_size: int = 16  # trajectories per nocturnal minibatch
     dream_fraction: float = 0.8  # share of a nocturnal minibatch from the Dream Queue; the rest is uniform
+    replay: Literal["dream_mix", "priority", "uniform", "success"] = "dream_mix"  # how nocturnal batches are drawn
     is_cap: float = 3.0  # truncation of the per-token importance ratio to the behaviour policy (> 1 + clip_eps)
     staleness_cap: int = 8  # policy versions; replayed trajectories older than this are dropped
     confidence_source: Literal["token_prob", "value"] = "token_prob"  # what confidence variance is the std of
@@ -171,6 +172,7 @@ class LearnConfig:
             "nocturnal_minibatches": self.nocturnal_minibatches >= 0,
             "replay_batch_size": self.replay_batch_size >= 1,
             "dream_fraction": 0.0 <= self.dream_fraction <= 1.0,
+            "replay": self.replay in ("dream_mix", "priority", "uniform", "success"),
             "is_cap": self.is_cap > 1.0 + self.clip_eps,
             "staleness_cap": self.staleness_cap >= 0,
             "confidence_source": self.confidence_source in ("token_prob", "value"),
@@ -230,3 +232,79 @@ class BufferConfig:
             "seed": self.seed >= 0,
         }
         _reject_first_invalid("buffer", self, checks)
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    """Which model is trained and how it samples (see `cosmocore.policy`)."""
+
+    model: str = "default"  # a local HF checkpoint dir or hub id; "default" = the embedded model (built on first use)
+    cache_dir: str = ""  # where the embedded model is cached; "" = $COSMOCORE_CACHE or ~/.cache/cosmocore
+    temperature: float = 1.0  # sampling temperature of rollouts
+    top_p: float = 1.0  # nucleus mass of rollouts (1 = full distribution)
+    max_new_tokens: int = 160  # completion length cap, tokens
+    lora_rank: int = 0  # LoRA adapters of this rank instead of full fine-tuning; 0 = full
+
+    def __post_init__(self) -> None:
+        checks = {
+            "model": bool(self.model),
+            "temperature": self.temperature > 0,
+            "top_p": 0.0 < self.top_p <= 1.0,
+            "max_new_tokens": self.max_new_tokens >= 1,
+            "lora_rank": self.lora_rank >= 0,
+        }
+        _reject_first_invalid("policy", self, checks)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """What a training run does, on which tasks, for how long (see `cosmocore.loop`)."""
+
+    method: str = "cosmocore"  # a preset of `cosmocore.methods` (only the named mechanism differs)
+    world: str = "miniworld-py"  # task world to train on ("" when `benchmark` is set)
+    benchmark: str = ""  # a benchmark from `cosmocore.tasks` instead of a world (its problems are split 80/20)
+    benchmark_path: str = ""  # the benchmark's data file, where it needs one
+    world_seed: int = 0  # seed of the generated world (the tasks), fixed across methods and run seeds
+    seed: int = 0  # seed of the run: task order, sampling, initialisation of the tagger and value head
+    steps: int = 40  # wake steps
+    prompts_per_step: int = 8  # training tasks drawn per wake step
+    samples_per_prompt: int = 4  # completions per task per wake step (the GRPO group)
+    train_tasks: int = 0  # size of the training task pool; 0 = the whole train split
+    eval_every: int = 10  # wake steps between held-out evaluations; 0 = only at the end
+    eval_tasks: int = 64  # held-out (test split) tasks per evaluation, greedy
+    checkpoint_every: int = 5  # wake steps between checkpoints (a killed run redoes at most this many)
+    tensorboard: bool = False  # also write TensorBoard scalars (needs the tensorboard package)
+
+    def __post_init__(self) -> None:
+        checks = {
+            "method": bool(self.method),
+            "world": bool(self.world) != bool(self.benchmark),
+            "steps": self.steps >= 1,
+            "prompts_per_step": self.prompts_per_step >= 1,
+            "samples_per_prompt": self.samples_per_prompt >= 1,
+            "train_tasks": self.train_tasks >= 0,
+            "eval_every": self.eval_every >= 0,
+            "eval_tasks": self.eval_tasks >= 1,
+            "checkpoint_every": self.checkpoint_every >= 1,
+            "seed": self.seed >= 0,
+            "world_seed": self.world_seed >= 0,
+        }
+        _reject_first_invalid("run", self, checks)
+
+    @property
+    def completions_per_step(self) -> int:
+        """The environment budget of one wake step: executed completions."""
+        return self.prompts_per_step * self.samples_per_prompt
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """A whole training run: one section per stage. Files and `--section.key value` overrides fill it."""
+
+    run: RunConfig = RunConfig()
+    policy: PolicyConfig = PolicyConfig()
+    reward: RewardConfig = RewardConfig()
+    sandbox: SandboxConfig = SandboxConfig()
+    affect: AffectConfig = AffectConfig()
+    buffer: BufferConfig = BufferConfig()
+    learn: LearnConfig = LearnConfig()

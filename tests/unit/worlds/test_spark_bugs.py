@@ -70,7 +70,7 @@ def test_invented_names_exist_nowhere_in_pyspark() -> None:
     from pyspark.sql.window import Window, WindowSpec
 
     owners = {".": (DataFrame, Column, WindowSpec, Window), "F.": (functions,), "Window.": (Window,)}
-    for real, invented in INVENTED.items():
+    for invented in INVENTED.values():
         prefix = "Window." if invented.startswith("Window.") else "F." if invented.startswith("F.") else "."
         name = invented.removeprefix(prefix).split("(")[0]
         assert not any(hasattr(owner, name) for owner in owners[prefix]), invented
