@@ -211,6 +211,7 @@ class BufferConfig:
     prune_entropy: float = 0.3  # ... unless the policy's mean entropy on the item exceeds this (nats/token)
     rebuild_every: int = 10_000  # update() calls between full sum-tree rebuilds from the leaves; 0 = never
     eviction_pool: int = 16_384  # lowest-priority eviction candidates kept between O(capacity) scans (items)
+    token_reserve: int = 256  # tokens per trajectory reserved in each token arena (address space; RAM once written)
     seed: int = 0  # seed of the buffer's own random generator (used when sampling gets no rng)
 
     def __post_init__(self) -> None:
@@ -229,9 +230,14 @@ class BufferConfig:
             "prune_entropy": self.prune_entropy >= 0,
             "rebuild_every": self.rebuild_every >= 0,
             "eviction_pool": self.eviction_pool >= 1,
+            "token_reserve": self.token_reserve >= 1,
             "seed": self.seed >= 0,
         }
         _reject_first_invalid("buffer", self, checks)
+
+
+BODY_STOPS: tuple[str, ...] = ("\ndef ", "\nclass ", "\nif __name__", "\nprint(", "\n#", "\nassert ")
+# text that ends a HumanEval-style function body: the next top-level statement (Codex's stop list)
 
 
 @dataclass(frozen=True)
@@ -240,18 +246,29 @@ class PolicyConfig:
 
     model: str = "default"  # a local HF checkpoint dir or hub id; "default" = the embedded model (built on first use)
     cache_dir: str = ""  # where the embedded model is cached; "" = $COSMOCORE_CACHE or ~/.cache/cosmocore
-    temperature: float = 1.0  # sampling temperature of rollouts
+    temperature: float = 1.0  # sampling temperature of rollouts; 0 = greedy (log-prob and entropy then 0)
     top_p: float = 1.0  # nucleus mass of rollouts (1 = full distribution)
     max_new_tokens: int = 160  # completion length cap, tokens
     lora_rank: int = 0  # LoRA adapters of this rank instead of full fine-tuning; 0 = full
+    lora_alpha: float = 16.0  # LoRA scale numerator (the adapter update is scaled by alpha / rank)
+    lora_targets: tuple[str, ...] = ()  # module names LoRA adapts; () = PEFT's default for the architecture
+    stop: tuple[str, ...] = BODY_STOPS  # text that ends a completion (cut from its text; its tokens are kept)
+    batch_size: int = 16  # sequences sampled together (one KV cache); also the eval batch
+    device: str = "auto"  # torch device; "auto" = cuda when present, else cpu
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"  # auto = bfloat16 on CUDA, float32 on CPU
+    chat_template: bool = False  # wrap each prompt as a user turn with the tokenizer's chat template
 
     def __post_init__(self) -> None:
         checks = {
             "model": bool(self.model),
-            "temperature": self.temperature > 0,
+            "temperature": self.temperature >= 0,
             "top_p": 0.0 < self.top_p <= 1.0,
             "max_new_tokens": self.max_new_tokens >= 1,
             "lora_rank": self.lora_rank >= 0,
+            "lora_alpha": self.lora_alpha > 0,
+            "batch_size": self.batch_size >= 1,
+            "device": bool(self.device),
+            "dtype": self.dtype in ("auto", "float32", "bfloat16", "float16"),
         }
         _reject_first_invalid("policy", self, checks)
 

@@ -8,7 +8,10 @@ sandbox turns a program plus the problem's `Tests` into an `ExecutionResult`. La
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    import numpy as np
 
 Status = Literal[
     "passed",
@@ -206,3 +209,40 @@ class UpdateStats:
     def metrics(self) -> dict[str, float]:
         """The fields as a flat dict for the recorder (which adds the stage namespace)."""
         return {name: float(getattr(self, name)) for name in self.__dataclass_fields__}
+
+
+# ---- what the policy hands on --------------------------------------------------------------------
+
+FinishReason = Literal["eos", "stop", "length"]
+
+
+@dataclass(frozen=True, eq=False)
+class Completion:
+    """One sampled completion of one prompt, with what the learner and the tagger need (`cosmocore.policy`).
+
+    Per-token arrays have one float32 entry per completion token (read-only numpy), the final token
+    (end-of-sequence, or the one that completed a stop sequence) included. Log-probs and entropies
+    are those of the distribution the token was drawn from, after temperature and top-p, in nats;
+    `values[t]` is V(prompt + completion[:t]), so `values[0] == prompt_value`. `text` is the decoded
+    completion cut before its stop sequence; `code` is what to append to the prompt to get the
+    program (`Problem.program(code)`; see `cosmocore.policy.text.extract_code`).
+    """
+
+    prompt: str
+    text: str
+    code: str
+    prompt_ids: tuple[int, ...]  # what the model saw (chat template and special tokens included)
+    completion_ids: tuple[int, ...]  # sampled token ids
+    logprobs: np.ndarray  # (T,) nats, behaviour log-prob of each sampled token
+    entropy: np.ndarray  # (T,) nats, entropy of the sampling distribution at each token
+    values: np.ndarray  # (T,) reward units, value head at the state each token was drawn in
+    prompt_value: float  # V(prompt), reward units
+    prompt_embedding: np.ndarray  # (H,) mean final hidden state over the prompt (the encoder's, for T5)
+    code_embedding: np.ndarray  # (H,) mean final hidden state over the completion tokens
+    policy_version: int  # policy updates before this completion was sampled
+    finish_reason: FinishReason  # eos, a stop sequence, or max_new_tokens reached
+
+    @property
+    def mean_entropy(self) -> float:
+        """Mean per-token entropy of the sampling policy over the completion, nats (0 when empty)."""
+        return float(self.entropy.mean()) if len(self.entropy) else 0.0
