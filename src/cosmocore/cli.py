@@ -85,6 +85,36 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--bugs", type=Path, help="also write injected bugs as samples (equivalent ones dropped)")
     _sandbox_args(export)
 
+    train = sub.add_parser("train", help="train a policy with one method (ppo, cosmocore, ...) into a run directory",
+                           epilog="Override any config key: --section.key VALUE (e.g. --buffer.dream_multiplier 5).")
+    train.add_argument("--method", default=None, help="ppo, uniform-replay, per, success-replay, cosmocore, "
+                                                      "cosmocore-no-prio, cosmocore-no-prune (default: cosmocore)")
+    train.add_argument("--config", type=Path, default=None, help="YAML config file (sections as in config.yaml)")
+    train.add_argument("--model", default=None, help="HF checkpoint dir or hub id (default: the embedded model)")
+    target = train.add_mutually_exclusive_group()
+    target.add_argument("--world", default=None, help="task world (default miniworld-py)")
+    target.add_argument("--benchmark", default=None, help="benchmark instead of a world (its tasks split 80/20)")
+    train.add_argument("--seed", type=int, default=None, help="run seed")
+    train.add_argument("--steps", type=int, default=None, help="wake steps")
+    train.add_argument("--out", type=Path, required=True, help="run directory (config, metrics, checkpoints)")
+    train.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+
+    reproduce = sub.add_parser("reproduce", help="run a grid of methods x seeds and write results and the report")
+    reproduce.add_argument("--grid", default="quick", help="quick (default), paper, or a grid YAML file")
+    reproduce.add_argument("--methods", nargs="+", default=None, help="only these methods")
+    reproduce.add_argument("--seeds", default=None, help="seeds, e.g. 1..5 or 1,2,3")
+    grid_target = reproduce.add_mutually_exclusive_group()
+    grid_target.add_argument("--world", default=None, help="task world instead of the grid's")
+    grid_target.add_argument("--benchmark", default=None, help="benchmark instead of the grid's world")
+    reproduce.add_argument("--model", default=None, help="HF checkpoint dir or hub id (default: the embedded model)")
+    reproduce.add_argument("--config", type=Path, default=None, help="YAML config applied under the grid's settings")
+    reproduce.add_argument("--out", type=Path, required=True, help="grid directory (finished runs are not rerun)")
+
+    report = sub.add_parser("report", help="re-render report.md/html, results.csv and plots from a grid or run dir")
+    report.add_argument("directory", type=Path, help="a `cosmocore reproduce` or `cosmocore train` output directory")
+
+    _policy_parsers(sub)
+
     demo = sub.add_parser("demo", help="the main job end to end (today: sandbox probe; HumanEval and "
                                        "Mini-World references and injected bugs)")
     demo.add_argument("--out", type=Path, default=Path("out/demo"), help="output directory")
@@ -170,6 +200,184 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from cosmocore.configfile import parse_overrides
+    from cosmocore.loop import check_run_dir, train
+    from cosmocore.methods import dotted_pairs, resolve
+
+    shortcuts = {"policy.model": args.model, "run.seed": args.seed, "run.steps": args.steps}
+    if args.world:
+        shortcuts.update({"run.world": args.world, "run.benchmark": ""})
+    if args.benchmark:
+        shortcuts.update({"run.benchmark": args.benchmark, "run.world": ""})
+    given = {k: v for k, v in shortcuts.items() if v is not None}
+    overrides = {**given, **parse_overrides(dotted_pairs(args.overrides))}
+    if args.resume:
+        config = _resumed_config(args.out, overrides)
+    else:
+        config = resolve(args.method or "cosmocore", args.config, overrides)
+    check_run_dir(args.out, args.resume)
+    metrics = train(config, args.out, resume=args.resume, on_step=_train_progress(config.run.steps))
+    print(f"run finished: {args.out} (metrics: {metrics})")
+    return 0
+
+
+def _resumed_config(run_dir: Path, overrides: dict[str, object]):  # type: ignore[no-untyped-def]
+    from cosmocore.config import TrainConfig
+    from cosmocore.configfile import build, merge, read_yaml
+
+    if overrides:
+        raise InputError("--resume continues a run with its saved config; drop the other options")
+    if not (run_dir / "config.yaml").exists():
+        raise InputError(f"{run_dir} holds no run to resume (no config.yaml)")
+    return build(TrainConfig, merge(read_yaml(run_dir / "config.yaml"), {}))
+
+
+def _train_progress(steps: int):  # type: ignore[no-untyped-def]
+    """Live pass rate and hallucination fraction per wake step: a tqdm bar on a terminal, else one line a step."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=steps, desc="training", unit="step", file=sys.stderr) if sys.stderr.isatty() else None
+
+    def show(step: int, metrics: dict[str, float]) -> None:
+        live = {"pass": f"{metrics['rollout/pass_rate']:.2f}", "halluc": f"{metrics['rollout/hallucination']:.2f}"}
+        if "eval/pass_at_1" in metrics:
+            live["held-out pass@1"] = f"{metrics['eval/pass_at_1']:.2f}"
+        if bar is not None:
+            bar.n = step
+            bar.set_postfix(live)
+            if step == steps:
+                bar.close()
+        else:
+            line = ", ".join(f"{k} {v}" for k, v in live.items())
+            print(f"step {step}/{steps}: {line}", file=sys.stderr, flush=True)
+
+    return show
+
+
+def parse_seeds(text: str) -> list[int]:
+    """"1..5" or "1,2,3" -> seeds."""
+    try:
+        if ".." in text:
+            low, high = text.split("..", 1)
+            seeds = list(range(int(low), int(high) + 1))
+        else:
+            seeds = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError as err:
+        raise InputError(f"--seeds must look like 1..5 or 1,2,3, got {text!r}") from err
+    if not seeds or min(seeds) < 0:
+        raise InputError(f"--seeds must name at least one seed >= 0, got {text!r}")
+    return seeds
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from cosmocore.configfile import parse_overrides
+    from cosmocore.experiments.reproduce import reproduce
+    from cosmocore.experiments.runner import load_grid, with_choices
+    from cosmocore.methods import dotted_pairs
+
+    overrides = parse_overrides(dotted_pairs(args.overrides))
+    if args.world:
+        overrides.update({"run.world": args.world, "run.benchmark": ""})
+    if args.benchmark:
+        overrides.update({"run.benchmark": args.benchmark, "run.world": ""})
+    if args.model:
+        overrides["policy.model"] = args.model
+    seeds = parse_seeds(args.seeds) if args.seeds else None
+    spec = with_choices(load_grid(args.grid), args.methods, seeds, overrides)
+    command = "cosmocore " + " ".join(sys.argv[1:]) if sys.argv[1:] else None
+    print(reproduce(spec, args.out, args.config, command))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from cosmocore.experiments.reproduce import rerender
+
+    print(rerender(args.directory))
+    return 0
+
+
+def _policy_parsers(sub) -> None:  # type: ignore[no-untyped-def]
+    """`pretrain` and `eval` (the policy layer's commands; work in cosmocore.embedded and cosmocore.evaluate)."""
+    pre = sub.add_parser("pretrain", help="train the embedded default model (BPE tokenizer + small GPT) on a world")
+    pre.add_argument("--world", default="miniworld-py", help="corpus world (default miniworld-py)")
+    pre.add_argument("--out", type=Path, required=True, help="checkpoint directory to write")
+    pre.add_argument("--seed", type=int, default=0, help="seed: initialisation, noise, order (default 0)")
+    pre.add_argument("--steps", type=int, default=None, help="optimizer steps (default: the embedded model's)")
+    ev = sub.add_parser("eval", help="generate with a model, judge in the sandbox: pass@k, hallucination, entropy")
+    ev.add_argument("--model", default="default", help="HF checkpoint dir or hub id (default: the embedded model)")
+    source = ev.add_mutually_exclusive_group(required=True)
+    source.add_argument("--benchmark", help="humaneval, humanevalplus, mbpp, mbpp-sanitized, bigcodebench, jsonl")
+    source.add_argument("--world", help="a task world (with --split)")
+    ev.add_argument("--problems", type=Path, help="the benchmark's data file, where it needs one")
+    ev.add_argument("--split", default="test", help="world split: train, test or all (default test)")
+    ev.add_argument("--world-seed", type=int, default=0, help="world seed (default 0)")
+    ev.add_argument("--samples", type=int, default=1, help="completions per problem (default 1)")
+    ev.add_argument("--temperature", type=float, default=1.0, help="sampling temperature; 0 = greedy (default 1)")
+    ev.add_argument("--top-p", type=float, default=1.0, help="nucleus mass (default 1)")
+    ev.add_argument("--max-new-tokens", type=int, default=256, help="tokens per completion (default 256)")
+    ev.add_argument("--batch-size", type=int, default=16, help="sequences sampled together (default 16)")
+    ev.add_argument("--limit", type=int, default=None, help="only the first N problems")
+    ev.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+    ev.add_argument("--out", type=Path, default=Path("eval_results.jsonl"), help="per-sample results jsonl")
+    ev.add_argument("--cache-dir", type=Path, default=None, help="cache: embedded model, reference outputs")
+    _sandbox_args(ev)
+
+
+def cmd_pretrain(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from cosmocore import embedded
+    from cosmocore.config import PretrainConfig
+
+    config = PretrainConfig(world=args.world, seed=args.seed)
+    if args.steps is not None:
+        config = dataclasses.replace(config, steps=args.steps)
+    summary = embedded.pretrain(config, args.out, embedded.progress_bar)
+    print(embedded.format_report(summary))
+    print(f"model: {args.out}")
+    return 0
+
+
+def _eval_problems(args: argparse.Namespace) -> tuple[list[Problem], tuple[str, ...]]:
+    """The problems to evaluate (first --limit) and the data files to hide from candidates."""
+    if args.limit is not None and args.limit < 1:
+        raise InputError(f"--limit must be at least 1, got {args.limit}")
+    if args.world:
+        from cosmocore import worlds
+
+        return list(worlds.generate(args.world, args.world_seed, args.split).values())[: args.limit], ()
+    from cosmocore.tasks import load_problems, source_paths
+
+    path = str(args.problems) if args.problems else None
+    problems = list(load_problems(args.benchmark, path).values())[: args.limit]
+    return problems, source_paths(args.benchmark, path)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from cosmocore.checking import ensure_writable
+    from cosmocore.config import PolicyConfig
+    from cosmocore.evaluate import evaluate, format_summary
+    from cosmocore.policy import load_policy
+    from cosmocore.sandbox.host import Sandbox
+
+    if args.samples < 1:
+        raise InputError(f"--samples must be at least 1, got {args.samples}")
+    config = PolicyConfig(model=args.model, cache_dir=str(args.cache_dir or ""), temperature=args.temperature,
+                          top_p=args.top_p, max_new_tokens=args.max_new_tokens, batch_size=args.batch_size)
+    problems, hidden = _eval_problems(args)
+    ensure_writable(args.out)
+    policy = load_policy(config, seed=args.seed)
+    with contextlib.ExitStack() as stack:
+        sandbox = stack.enter_context(Sandbox(_sandbox_config(args), hide_paths=hidden))
+        summary = evaluate(policy, problems, samples=args.samples, config=policy.config, seed=args.seed,
+                           sandbox=sandbox, out=args.out, cache_dir=args.cache_dir or _default_cache(),
+                           progress=_progress_bars(stack))
+    print(format_summary(summary))
+    print(f"results: {args.out}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from cosmocore.demo import run_demo
 
@@ -216,11 +424,17 @@ def _export_world(args: argparse.Namespace, problems: dict[str, Problem]) -> int
     return 0
 
 
-COMMANDS = {"check": cmd_check, "doctor": cmd_doctor, "bench": cmd_bench, "worlds": cmd_worlds, "demo": cmd_demo}
+COMMANDS = {"check": cmd_check, "doctor": cmd_doctor, "bench": cmd_bench, "worlds": cmd_worlds, "demo": cmd_demo,
+            "train": cmd_train, "reproduce": cmd_reproduce, "report": cmd_report, "pretrain": cmd_pretrain,
+            "eval": cmd_eval}
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command not in ("train", "reproduce"):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.overrides = extra
     try:
         return COMMANDS[args.command](args)
     except KeyboardInterrupt:

@@ -43,16 +43,22 @@ def read_yaml(path: Path) -> dict[str, Any]:
 
 
 def parse_overrides(pairs: list[tuple[str, str]]) -> dict[str, Any]:
-    """Dotted keys with values as typed on the command line (parsed as YAML scalars: 5, 0.1, true, text)."""
+    """Dotted keys with values as typed on the command line: numbers (3e-5 included), true/false, lists, text."""
+    return {key: _typed(text) for key, text in pairs}
+
+
+def _typed(text: str) -> Any:
     import yaml
 
-    out = {}
-    for key, text in pairs:
+    for number in (int, float):
         try:
-            out[key] = yaml.safe_load(text) if text != "" else ""
-        except yaml.YAMLError:
-            out[key] = text
-    return out
+            return number(text)
+        except ValueError:
+            pass
+    try:
+        return yaml.safe_load(text) if text.strip() else text
+    except yaml.YAMLError:
+        return text
 
 
 def merge(data: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -92,7 +98,7 @@ def _suggestion(key: str, fields: Mapping[str, Any], prefix: str) -> str:
 
 
 def _convert(kind: Any, raw: Any, key: str) -> Any:
-    if dataclasses.is_dataclass(kind):
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
         if not isinstance(raw, Mapping):
             raise InputError(f"config key {key!r} is a section: give it a mapping, not {raw!r}")
         return build(kind, raw, key + ".")
@@ -119,6 +125,8 @@ def _scalar(kind: Any, raw: Any, key: str) -> Any:
         float: isinstance(raw, int | float) and not isinstance(raw, bool),
         str: isinstance(raw, str),
     }
+    if kind is str and isinstance(raw, int | float) and not isinstance(raw, bool):
+        return str(raw)  # `--policy.model 123` names a directory "123"
     if kind not in ok:
         raise InputError(f"config key {key!r} has a type this loader does not know: {kind!r}")
     if not ok[kind]:

@@ -19,8 +19,12 @@ dotted overrides applied before the user's own (`--learn.lr 3e-5` still wins).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
+from cosmocore import configfile
+from cosmocore.config import TrainConfig
 from cosmocore.errors import InputError
 
 _NO_AFFECT = {"buffer.dream_queue": False, "buffer.prune": False, "learn.meta_lr": 0.0}
@@ -42,3 +46,31 @@ def method_overrides(method: str) -> dict[str, Any]:
     if method not in METHODS:
         raise InputError(f"unknown method {method!r}; choose one of: {', '.join(METHODS)}")
     return {"run.method": method, **METHODS[method]}
+
+
+def dotted_pairs(extra: list[str]) -> list[tuple[str, str]]:
+    """`--section.key value` / `--section.key=value` command-line words as (key, value) pairs."""
+    pairs, words = [], list(extra)
+    while words:
+        word = words.pop(0)
+        if not word.startswith("--") or "." not in word:
+            raise InputError(f"unrecognized argument {word!r} (config overrides look like --buffer.capacity 4096)")
+        key, eq, value = word[2:].partition("=")
+        if not eq:
+            if not words:
+                raise InputError(f"config override {word} needs a value")
+            value = words.pop(0)
+        pairs.append((key, value))
+    return pairs
+
+
+def resolve(method: str, config_file: Path | None, overrides: Mapping[str, Any],
+            shared: Mapping[str, Any] | None = None) -> TrainConfig:
+    """The run's config: defaults <- the config file <- `shared` (a grid's settings for every method)
+    <- the method preset <- `overrides` (a single run's explicit choices). A grid never overrides the
+    mechanism a method is defined by; a user naming a key for one run does."""
+    data = configfile.read_yaml(config_file) if config_file else {}
+    layers = [shared or {}, method_overrides(method), overrides]
+    for layer in layers:
+        data = configfile.merge(data, layer)
+    return configfile.build(TrainConfig, data)

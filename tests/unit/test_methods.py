@@ -48,3 +48,12 @@ def test_user_overrides_win_over_the_preset() -> None:
 def test_an_unknown_method_lists_the_choices() -> None:
     with pytest.raises(InputError, match="choose one of: ppo, uniform-replay"):
         method_overrides("dqn")
+
+
+def test_a_grid_setting_never_overrides_the_mechanism_a_method_is_defined_by() -> None:
+    from cosmocore.methods import resolve
+
+    shared = {"learn.nocturnal_every": 2, "buffer.prune": True}
+    assert resolve("ppo", None, {}, shared=shared).learn.nocturnal_every == 0
+    assert resolve("cosmocore-no-prune", None, {}, shared=shared).buffer.prune is False
+    assert resolve("cosmocore", None, {}, shared=shared).learn.nocturnal_every == 2

@@ -32,7 +32,7 @@ class Summary:
         return self.n > 1 and (self.low > 0 or self.high < 0)
 
 
-def bootstrap_interval(values: Sequence[float], level: float = 0.95, draws: int = BOOTSTRAP_DRAWS,
+def bootstrap_interval(values: Sequence[float] | np.ndarray, level: float = 0.95, draws: int = BOOTSTRAP_DRAWS,
                        seed: int = BOOTSTRAP_SEED) -> tuple[float, float]:
     """Percentile-bootstrap interval of the mean of `values`."""
     x = np.asarray(values, dtype=np.float64)

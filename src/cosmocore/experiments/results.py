@@ -1,0 +1,449 @@
+"""The results of an experiment grid as frozen records, and `results.json`, their one file format.
+
+Job: hold what a grid measured (per-run curves and final metrics, the aggregated table, paired
+differences, self-correction runs) between the runner, the aggregator and the report; write it
+atomically (temp file + `os.replace`: a reader sees the old file or the whole new one) and read it
+back with validation, so a hand-edited or truncated file fails with an `InputError` naming the file
+and the field (`runs[1].final['eval/pass_at_1']`), never with a traceback deep in the report.
+
+Limits: the records are frozen, but their dict fields are plain dicts (so records pickle across
+worker processes); treat them as read-only. Non-finite floats are written as JSON `null`; summary
+statistics read back from `null` are NaN, per-run values stay None. Unknown fields are rejected
+(a typo in a hand-edited file should not silently vanish); a new field means a new `version`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from cosmocore.errors import InputError
+from cosmocore.experiments.stats import Summary
+
+SCHEMA_VERSION = 1
+RESULTS_FILE = "results.json"
+VALENCE_GROUPS = ("low", "rest")  # entropy of rollouts with valence < -0.5, and of the others
+
+Series = dict[str, tuple[float | None, ...]]  # "completions" and named values, all the same length
+T = TypeVar("T")
+
+
+# ---- the records ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GridInfo:
+    """What was run: the grid's settings, the same for every (method, seed)."""
+
+    name: str  # "quick", "paper" or a grid file's name
+    world: str  # task world ("" when `benchmark` is set)
+    benchmark: str  # benchmark name ("" when `world` is set)
+    methods: tuple[str, ...]
+    seeds: tuple[int, ...]
+    steps: int  # wake steps per run
+    completions_per_step: int  # executed completions per wake step (the environment budget per step)
+    eval_every: int  # wake steps between held-out evaluations
+    eval_tasks: int  # held-out tasks per evaluation
+    model: str  # policy model ("default" = the embedded one)
+
+    @property
+    def budget(self) -> int:
+        """Executed completions per run: the environment budget every method gets."""
+        return self.steps * self.completions_per_step
+
+    @property
+    def task_source(self) -> str:
+        return self.benchmark or self.world
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One finished (method, seed) run."""
+
+    method: str
+    seed: int
+    wall_s: float  # seconds the run took
+    final: dict[str, float | None]  # "stage/name" -> value at the end of the run (None: not measured)
+    curve: Series = field(default_factory=dict)  # held-out evaluations; first point before training
+    buffer: Series = field(default_factory=dict)  # buffer occupancy over time; empty without a buffer
+    entropy_by_valence: dict[str, float | None] = field(default_factory=dict)  # "low"/"rest" -> nats
+    status_counts: dict[str, int] = field(default_factory=dict)  # rollout executions by status
+
+
+@dataclass(frozen=True)
+class TableRow:
+    """One (method, metric) cell of the headline table, summarised over seeds."""
+
+    method: str
+    metric: str
+    mean: float
+    std: float
+    low: float  # 95% bootstrap interval of the mean
+    high: float
+    n: int  # seeds that had a value
+
+    @classmethod
+    def from_summary(cls, method: str, metric: str, s: Summary) -> TableRow:
+        return cls(method, metric, s.mean, s.std, s.low, s.high, s.n)
+
+    @property
+    def summary(self) -> Summary:
+        return Summary(self.mean, self.std, self.low, self.high, self.n)
+
+
+@dataclass(frozen=True)
+class PairedRow:
+    """`method - baseline` on one metric, paired by seed and summarised."""
+
+    method: str
+    baseline: str
+    metric: str
+    mean: float
+    std: float
+    low: float
+    high: float
+    n: int  # seeds both runs finished
+
+    @classmethod
+    def from_summary(cls, method: str, baseline: str, metric: str, s: Summary) -> PairedRow:
+        return cls(method, baseline, metric, s.mean, s.std, s.low, s.high, s.n)
+
+    @property
+    def summary(self) -> Summary:
+        return Summary(self.mean, self.std, self.low, self.high, self.n)
+
+
+@dataclass(frozen=True)
+class SelfCorrectionRow:
+    """One Algorithm 1 / embarrassment-injection run on a task set."""
+
+    method: str
+    seed: int
+    pruning: bool
+    cycles_to_zero_error: int | None  # None: some task still failed at the iteration cap
+    tasks: int
+    bug_recurrence: dict[str, float | None] = field(default_factory=dict)  # bug category -> rate
+
+
+@dataclass(frozen=True)
+class Results:
+    """Everything `results.json` holds."""
+
+    grid: GridInfo
+    runs: tuple[RunResult, ...]
+    metrics: tuple[str, ...]  # the metric names the table shows, in order
+    table: tuple[TableRow, ...]
+    paired: tuple[PairedRow, ...]
+    self_correction: tuple[SelfCorrectionRow, ...] = ()
+    version: int = SCHEMA_VERSION
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        """The grid's methods, then any other method a run or row names, in first-seen order."""
+        seen = [*self.grid.methods, *(r.method for r in self.runs), *(r.method for r in self.table)]
+        return tuple(dict.fromkeys(seen))
+
+    def runs_of(self, method: str) -> tuple[RunResult, ...]:
+        return tuple(sorted((r for r in self.runs if r.method == method), key=lambda r: r.seed))
+
+    def row(self, method: str, metric: str) -> TableRow | None:
+        return next((r for r in self.table if r.method == method and r.metric == metric), None)
+
+    def paired_row(self, method: str, baseline: str, metric: str) -> PairedRow | None:
+        return next((r for r in self.paired if (r.method, r.baseline, r.metric) == (method, baseline, metric)),
+                    None)
+
+
+# ---- to and from plain data ----------------------------------------------------------------------
+
+
+def to_dict(results: Results) -> dict[str, Any]:
+    """`results` as JSON-ready plain data (non-finite floats as None)."""
+    g = results.grid
+    return {
+        "version": results.version,
+        "grid": {"name": g.name, "world": g.world, "benchmark": g.benchmark, "methods": list(g.methods),
+                 "seeds": list(g.seeds), "steps": g.steps, "completions_per_step": g.completions_per_step,
+                 "eval_every": g.eval_every, "eval_tasks": g.eval_tasks, "model": g.model},
+        "runs": [_run_to_dict(r) for r in results.runs],
+        "metrics": list(results.metrics),
+        "table": [_summary_fields({"method": r.method, "metric": r.metric}, r) for r in results.table],
+        "paired": [_summary_fields({"method": r.method, "baseline": r.baseline, "metric": r.metric}, r)
+                   for r in results.paired],
+        "self_correction": [_self_correction_to_dict(r) for r in results.self_correction],
+    }
+
+
+def _finite(x: float | None) -> float | None:
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
+def _series_to_dict(series: Series) -> dict[str, list[float | None]]:
+    return {k: [_finite(v) for v in values] for k, values in series.items()}
+
+
+def _run_to_dict(r: RunResult) -> dict[str, Any]:
+    return {"method": r.method, "seed": r.seed, "wall_s": _finite(r.wall_s),
+            "final": {k: _finite(v) for k, v in r.final.items()},
+            "curve": _series_to_dict(r.curve), "buffer": _series_to_dict(r.buffer),
+            "entropy_by_valence": {k: _finite(v) for k, v in r.entropy_by_valence.items()},
+            "status_counts": dict(r.status_counts)}
+
+
+def _summary_fields(head: dict[str, Any], r: TableRow | PairedRow) -> dict[str, Any]:
+    return {**head, "mean": _finite(r.mean), "std": _finite(r.std), "low": _finite(r.low),
+            "high": _finite(r.high), "n": r.n}
+
+
+def _self_correction_to_dict(r: SelfCorrectionRow) -> dict[str, Any]:
+    return {"method": r.method, "seed": r.seed, "pruning": r.pruning,
+            "cycles_to_zero_error": r.cycles_to_zero_error, "tasks": r.tasks,
+            "bug_recurrence": {k: _finite(v) for k, v in r.bug_recurrence.items()}}
+
+
+class _FieldError(Exception):
+    """A bad field, by its path from the top of the file (`runs[0].seed`)."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        super().__init__(f"{where}: {problem}")
+        self.where, self.problem = where, problem
+
+
+def results_from_dict(data: Any, source: str = "results") -> Results:
+    """Validate plain data (as `to_dict` writes it) into `Results`; `InputError` names `source` and the field."""
+    try:
+        return _results(data)
+    except _FieldError as err:
+        raise InputError(f"{source}: field {err.where}: {err.problem}") from None
+
+
+def _results(data: Any) -> Results:
+    d = _record(data, "(top level)", required=("version", "grid", "runs", "metrics", "table", "paired"),
+                optional=("self_correction",))
+    version = _int(d["version"], "version")
+    if version != SCHEMA_VERSION:
+        raise _FieldError("version", f"this CosmoCore reads version {SCHEMA_VERSION}, the file has {version}")
+    return Results(
+        grid=_grid(d["grid"], "grid"),
+        runs=_items(d["runs"], "runs", _run),
+        metrics=tuple(_str(m, f"metrics[{i}]") for i, m in enumerate(_list(d["metrics"], "metrics"))),
+        table=_items(d["table"], "table", _table_row),
+        paired=_items(d["paired"], "paired", _paired_row),
+        self_correction=_items(d.get("self_correction", []), "self_correction", _self_correction_row),
+        version=version,
+    )
+
+
+def _grid(data: Any, where: str) -> GridInfo:
+    d = _record(data, where, required=("name", "world", "benchmark", "methods", "seeds", "steps",
+                                       "completions_per_step", "eval_every", "eval_tasks", "model"))
+    methods = _list(d["methods"], f"{where}.methods")
+    seeds = _list(d["seeds"], f"{where}.seeds")
+    return GridInfo(
+        name=_str(d["name"], f"{where}.name"), world=_str(d["world"], f"{where}.world"),
+        benchmark=_str(d["benchmark"], f"{where}.benchmark"),
+        methods=tuple(_str(m, f"{where}.methods[{i}]") for i, m in enumerate(methods)),
+        seeds=tuple(_int(s, f"{where}.seeds[{i}]") for i, s in enumerate(seeds)),
+        steps=_count(d["steps"], f"{where}.steps"),
+        completions_per_step=_count(d["completions_per_step"], f"{where}.completions_per_step"),
+        eval_every=_count(d["eval_every"], f"{where}.eval_every"),
+        eval_tasks=_count(d["eval_tasks"], f"{where}.eval_tasks"), model=_str(d["model"], f"{where}.model"))
+
+
+def _run(data: Any, where: str) -> RunResult:
+    d = _record(data, where, required=("method", "seed", "wall_s", "final"),
+                optional=("curve", "buffer", "entropy_by_valence", "status_counts"))
+    entropy = _number_map(d.get("entropy_by_valence", {}), f"{where}.entropy_by_valence")
+    unknown = sorted(set(entropy) - set(VALENCE_GROUPS))
+    if unknown:
+        raise _FieldError(f"{where}.entropy_by_valence", f"unknown group {unknown[0]!r}; expected low, rest")
+    counts = _mapping(d.get("status_counts", {}), f"{where}.status_counts")
+    return RunResult(
+        method=_str(d["method"], f"{where}.method"), seed=_int(d["seed"], f"{where}.seed"),
+        wall_s=_required_number(d["wall_s"], f"{where}.wall_s"),
+        final=_number_map(d["final"], f"{where}.final"),
+        curve=_series(d.get("curve", {}), f"{where}.curve"), buffer=_series(d.get("buffer", {}), f"{where}.buffer"),
+        entropy_by_valence=entropy,
+        status_counts={k: _count(v, f"{where}.status_counts[{k!r}]") for k, v in counts.items()})
+
+
+def _table_row(data: Any, where: str) -> TableRow:
+    d = _record(data, where, required=("method", "metric", "mean", "std", "low", "high", "n"))
+    return TableRow(_str(d["method"], f"{where}.method"), _str(d["metric"], f"{where}.metric"),
+                    *_summary_values(d, where))
+
+
+def _paired_row(data: Any, where: str) -> PairedRow:
+    d = _record(data, where, required=("method", "baseline", "metric", "mean", "std", "low", "high", "n"))
+    return PairedRow(_str(d["method"], f"{where}.method"), _str(d["baseline"], f"{where}.baseline"),
+                     _str(d["metric"], f"{where}.metric"), *_summary_values(d, where))
+
+
+def _summary_values(d: Mapping[str, Any], where: str) -> tuple[float, float, float, float, int]:
+    values = [_nan_if_none(_number(d[k], f"{where}.{k}")) for k in ("mean", "std", "low", "high")]
+    return values[0], values[1], values[2], values[3], _count(d["n"], f"{where}.n")
+
+
+def _self_correction_row(data: Any, where: str) -> SelfCorrectionRow:
+    d = _record(data, where, required=("method", "seed", "pruning", "cycles_to_zero_error", "tasks"),
+                optional=("bug_recurrence",))
+    cycles = d["cycles_to_zero_error"]
+    return SelfCorrectionRow(
+        method=_str(d["method"], f"{where}.method"), seed=_int(d["seed"], f"{where}.seed"),
+        pruning=_bool(d["pruning"], f"{where}.pruning"),
+        cycles_to_zero_error=None if cycles is None else _count(cycles, f"{where}.cycles_to_zero_error"),
+        tasks=_count(d["tasks"], f"{where}.tasks"),
+        bug_recurrence=_number_map(d.get("bug_recurrence", {}), f"{where}.bug_recurrence"))
+
+
+# ---- field checks (each raises _FieldError naming the field) -------------------------------------
+
+
+def _record(data: Any, where: str, required: Sequence[str], optional: Sequence[str] = ()) -> dict[str, Any]:
+    d = _mapping(data, where)
+    missing = [k for k in required if k not in d]
+    if missing:
+        raise _FieldError(_join(where, missing[0]), "missing")
+    unknown = sorted(set(d) - set(required) - set(optional))
+    if unknown:
+        raise _FieldError(_join(where, unknown[0]), "unknown field")
+    return d
+
+
+def _join(where: str, key: str) -> str:
+    return key if where == "(top level)" else f"{where}.{key}"
+
+
+def _mapping(data: Any, where: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise _FieldError(where, f"expected an object, got {_kind(data)}")
+    return data
+
+
+def _list(data: Any, where: str) -> list[Any]:
+    if not isinstance(data, list):
+        raise _FieldError(where, f"expected a list, got {_kind(data)}")
+    return data
+
+
+def _items(data: Any, where: str, read: Callable[[Any, str], T]) -> tuple[T, ...]:
+    return tuple(read(item, f"{where}[{i}]") for i, item in enumerate(_list(data, where)))
+
+
+def _str(data: Any, where: str) -> str:
+    if not isinstance(data, str):
+        raise _FieldError(where, f"expected a string, got {_kind(data)}")
+    return data
+
+
+def _bool(data: Any, where: str) -> bool:
+    if not isinstance(data, bool):
+        raise _FieldError(where, f"expected true or false, got {_kind(data)}")
+    return data
+
+
+def _int(data: Any, where: str) -> int:
+    if isinstance(data, bool) or not isinstance(data, int):
+        raise _FieldError(where, f"expected an integer, got {_kind(data)}")
+    return data
+
+
+def _count(data: Any, where: str) -> int:
+    value = _int(data, where)
+    if value < 0:
+        raise _FieldError(where, f"expected a count (>= 0), got {value}")
+    return value
+
+
+def _number(data: Any, where: str) -> float | None:
+    if data is None:
+        return None
+    if isinstance(data, bool) or not isinstance(data, int | float):
+        raise _FieldError(where, f"expected a number or null, got {_kind(data)}")
+    return float(data)
+
+
+def _required_number(data: Any, where: str) -> float:
+    value = _number(data, where)
+    if value is None:
+        raise _FieldError(where, "expected a number, got null")
+    return value
+
+
+def _nan_if_none(x: float | None) -> float:
+    return float("nan") if x is None else x
+
+
+def _number_map(data: Any, where: str) -> dict[str, float | None]:
+    return {k: _number(v, f"{where}[{k!r}]") for k, v in _mapping(data, where).items()}
+
+
+def _series(data: Any, where: str) -> Series:
+    d = _mapping(data, where)
+    out = {k: tuple(_number(v, f"{where}[{k!r}][{i}]") for i, v in enumerate(_list(values, f"{where}[{k!r}]")))
+           for k, values in d.items()}
+    if out and "completions" not in out:
+        raise _FieldError(_join(where, "completions"), "missing (the x axis of every other series)")
+    lengths = {k: len(v) for k, v in out.items()}
+    for key, length in lengths.items():
+        if length != lengths.get("completions", length):
+            raise _FieldError(f"{where}[{key!r}]", f"has {length} points, 'completions' has {lengths['completions']}")
+    return out
+
+
+def _kind(data: Any) -> str:
+    names = {type(None): "null", bool: "a boolean", str: "a string", list: "a list", dict: "an object"}
+    if type(data) in names:
+        return names[type(data)]
+    return f"the number {data!r}" if isinstance(data, int | float) else type(data).__name__
+
+
+# ---- the file ------------------------------------------------------------------------------------
+
+
+def save_results(path: Path, results: Results) -> Path:
+    """Write `results` as JSON to `path` atomically (a folder gets `results.json`); returns the file."""
+    path = _file(Path(path))
+    write_text_atomic(path, json.dumps(to_dict(results), indent=1, allow_nan=False) + "\n")
+    return path
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` so that readers see the old file or the whole new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_results(path: Path) -> Results:
+    """Read and validate `results.json` (or the one in folder `path`); bad files raise `InputError`."""
+    path = _file(Path(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file (run `cosmocore reproduce` to make one)") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputError(f"{path}: cannot read: {err}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise InputError(f"{path}: not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})") from None
+    return results_from_dict(data, source=str(path))
+
+
+def _file(path: Path) -> Path:
+    return path / RESULTS_FILE if path.is_dir() else path
