@@ -81,6 +81,7 @@ class Sandbox:
     def __init__(self, config: SandboxConfig | None = None, hide_paths: Sequence[str] = ()) -> None:
         self.config = config or SandboxConfig()
         self._pool = WorkerPool(self.config, (*self.config.hide_paths, *hide_paths))
+        self.config = self._pool.config  # with the uid block this sandbox holds
         self._keys: dict[int, tuple[Tests, str]] = {}  # id(tests) -> (tests, key); holds them alive
         self._cache = VerdictCache(self.config.spark_cache_entries)
 

@@ -7,9 +7,13 @@ and replaced, and its job is reported as `crashed`, never lost.
 
 from __future__ import annotations
 
+import dataclasses
+import fcntl
+import os
 import queue
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -66,6 +70,34 @@ class Worker:
                 pipe.close()
 
 
+UID_BLOCK = 64  # uids per sandbox: a block holds one sample uid per worker
+UID_BLOCKS = 64  # blocks tried after `uid_base` before giving up
+
+
+def _lock_dir() -> str:
+    return "/run/lock" if os.path.isdir("/run/lock") and os.access("/run/lock", os.W_OK) else tempfile.gettempdir()
+
+
+def claim_uid_block(first_base: int, workers: int) -> tuple[int, int]:
+    """(lock fd, uid base) of a block of sample uids no other live sandbox on this machine holds.
+
+    Closing a sandbox kills every process of its uids, so two sandboxes (two runs side by side)
+    must never share them: each holds an exclusive flock on its block's lock file, released when it
+    closes or its process dies.
+    """
+    size = max(UID_BLOCK, workers)
+    for k in range(UID_BLOCKS):
+        base = first_base + k * size
+        fd = os.open(os.path.join(_lock_dir(), f"cosmocore-uids-{base}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        return fd, base
+    raise SandboxError(f"no free block of sandbox uids from {first_base}: {UID_BLOCKS} sandboxes are running")
+
+
 class SandboxError(RuntimeError):
     """The sandbox could not do what was asked (not a verdict on the program)."""
 
@@ -74,7 +106,10 @@ class WorkerPool:
     """`config.worker_count` fork servers; `map` runs jobs on them and yields results in order."""
 
     def __init__(self, config: SandboxConfig, hide_paths: tuple[str, ...]) -> None:
-        self._config, self._hide = config, hide_paths
+        self._uid_lock, base = claim_uid_block(config.uid_base, config.worker_count)
+        config = dataclasses.replace(config, uid_base=base)
+        self.config = self._config = config
+        self._hide = hide_paths
         self._idle: queue.Queue[tuple[int, Worker]] = queue.Queue()
         self._lock = threading.Lock()
         self._closing = False
@@ -127,3 +162,4 @@ class WorkerPool:
         if self.layers.drop_uid:  # samples and Spark hosts run under uids of their own: what is left of them goes too
             isolation.kill_all(self._config.sample_uids)
             isolation.kill_all(self._config.spark_uids)
+        os.close(self._uid_lock)  # the uid block is free for the next sandbox

@@ -39,3 +39,18 @@ def test_tests_are_prepared_once_per_key_and_kept_for_later_jobs():
 def test_a_job_naming_tests_never_sent_is_refused():
     with pytest.raises(Failure, match="never sent tests 't9'"):
         forkserver.PlanCache().get(Job("x", "t9", 1.0, 64))
+
+
+def test_two_live_sandboxes_never_share_sample_uids():
+    import os
+
+    from cosmocore.sandbox.pool import UID_BLOCK, claim_uid_block
+
+    first_fd, first = claim_uid_block(70000, 2)
+    second_fd, second = claim_uid_block(70000, 2)
+    assert second == first + UID_BLOCK  # the first block is held: closing a sandbox kills its uids' processes
+    os.close(first_fd)
+    third_fd, third = claim_uid_block(70000, 2)
+    assert third == first  # released with its holder
+    os.close(second_fd)
+    os.close(third_fd)
