@@ -115,9 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     _policy_parsers(sub)
 
-    demo = sub.add_parser("demo", help="the main job end to end (today: sandbox probe; HumanEval and "
-                                       "Mini-World references and injected bugs)")
+    demo = sub.add_parser("demo", help="the main job: the embedded model, the quick grid of methods x seeds, "
+                                       "the report and a plain verdict")
     demo.add_argument("--out", type=Path, default=Path("out/demo"), help="output directory")
+    demo.add_argument("--grid", default="quick", help="quick (default), paper, or a grid YAML file")
+    demo.add_argument("--cache-dir", default=None, help="where the embedded model is cached")
     return parser
 
 
@@ -381,7 +383,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from cosmocore.demo import run_demo
 
-    return run_demo(args.out)
+    return run_demo(args.out, args.grid, args.cache_dir)
 
 
 def cmd_worlds(args: argparse.Namespace) -> int:
