@@ -99,13 +99,13 @@ class AffectConfig:
 
     proj_dim: int = 512  # width the concatenated input is projected to when it differs (the paper's 512)
     hidden: int = 128  # hidden units of the MLP (the paper's 128)
-    lr: float = 1e-4  # Adam learning rate of the tagger's own optimizer, per step
+    lr: float = 3e-3  # Adam learning rate of the tagger's own optimizer, per step (a small MLP: it must track the policy)
     l2: float = 1e-4  # weight of the sum of squared MLP weights in the tagger loss (biases excluded)
     arousal_loss_weight: float = 1.0  # weight of the arousal MSE relative to the valence MSE
     success_valence: float = 0.0  # scold label of a passing program, in [-1, 1] (0: routine passes prunable)
     scold_file: str = ""  # human scold labels, jsonl of {task, code, label in [-1, 1]}; "" = status labels only
     arousal_decay: float = 0.99  # per-batch decay of the running mean of TD^2 (the arousal scale)
-    arousal_width: float = 2.0  # |TD| that maps to arousal 1, in units of the running RMS of TD
+    arousal_width: float = 1.0  # |TD| that maps to arousal 1, in units of the running RMS of TD
 
     def __post_init__(self) -> None:
         checks = {
@@ -145,7 +145,7 @@ class LearnConfig:
     dream_fraction: float = 0.8  # share of a nocturnal minibatch from the Dream Queue; the rest is uniform
     replay: Literal["dream_mix", "priority", "uniform", "success"] = "dream_mix"  # how nocturnal batches are drawn
     is_cap: float = 3.0  # truncation of the per-token importance ratio to the behaviour policy (> 1 + clip_eps)
-    staleness_cap: int = 8  # policy versions; replayed trajectories older than this are dropped
+    staleness_cap: int = 8  # wake steps (policy versions); replayed trajectories older than this are dropped
     confidence_source: Literal["token_prob", "value"] = "token_prob"  # what confidence variance is the std of
     confidence_threshold: float = 0.1  # confidence variance below this raises the prune thresholds
     meta_lr: float = 0.1  # step size of the meta-gradient on the prune thresholds; 0 = thresholds fixed
@@ -274,6 +274,47 @@ class PolicyConfig:
 
 
 @dataclass(frozen=True)
+class PretrainConfig:
+    """The embedded default model's warm start (see `cosmocore.embedded`, `cosmocore.policy.pretrain`)."""
+
+    world: str = "miniworld-py"  # the world whose train split is the corpus
+    seed: int = 0  # initialisation, noise draws and batch order
+    world_seeds: int = 6  # world seeds 0..N-1 drawn for the corpus: fresh tasks each epoch (train splits only)
+    noise: float = 0.25  # share of examples whose body is an injected bug instead of the reference
+    vocab_size: int = 4096  # BPE vocabulary, tokens (the end-of-text token included)
+    hidden_size: int = 128  # model width
+    layers: int = 4  # transformer blocks
+    heads: int = 4  # attention heads (hidden_size must divide by it)
+    max_positions: int = 1024  # context length the model declares, tokens
+    steps: int = 2400  # optimizer steps
+    batch_size: int = 16  # examples per step
+    lr: float = 3e-3  # peak AdamW learning rate
+    warmup_steps: int = 50  # linear warm-up, steps; then cosine decay to 10% of lr
+    weight_decay: float = 0.1  # AdamW decoupled weight decay
+    prompt_loss_weight: float = 0.3  # loss weight of prompt tokens relative to body tokens
+
+    def __post_init__(self) -> None:
+        checks = {
+            "world": bool(self.world),
+            "seed": self.seed >= 0,
+            "world_seeds": self.world_seeds >= 1,
+            "noise": 0.0 <= self.noise <= 1.0,
+            "vocab_size": self.vocab_size >= 300,
+            "hidden_size": self.hidden_size >= 8,
+            "layers": self.layers >= 1,
+            "heads": self.heads >= 1 and self.hidden_size % self.heads == 0,
+            "max_positions": self.max_positions >= 64,
+            "steps": self.steps >= 1,
+            "batch_size": self.batch_size >= 1,
+            "lr": self.lr > 0,
+            "warmup_steps": self.warmup_steps >= 0,
+            "weight_decay": self.weight_decay >= 0,
+            "prompt_loss_weight": self.prompt_loss_weight >= 0,
+        }
+        _reject_first_invalid("pretrain", self, checks)
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """What a training run does, on which tasks, for how long (see `cosmocore.loop`)."""
 
@@ -291,6 +332,8 @@ class RunConfig:
     eval_tasks: int = 64  # held-out (test split) tasks per evaluation, greedy
     checkpoint_every: int = 5  # wake steps between checkpoints (a killed run redoes at most this many)
     tensorboard: bool = False  # also write TensorBoard scalars (needs the tensorboard package)
+    torch_threads: int = 1  # torch intra-op threads; 0 = torch's default (1 is ~70x faster for small models
+    #                         on a loaded 2-core machine: OpenMP threads wait on each other, not compute)
 
     def __post_init__(self) -> None:
         checks = {
@@ -303,6 +346,7 @@ class RunConfig:
             "eval_every": self.eval_every >= 0,
             "eval_tasks": self.eval_tasks >= 1,
             "checkpoint_every": self.checkpoint_every >= 1,
+            "torch_threads": self.torch_threads >= 0,
             "seed": self.seed >= 0,
             "world_seed": self.world_seed >= 0,
         }

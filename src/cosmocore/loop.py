@@ -128,7 +128,9 @@ def resolve_tasks(config: TrainConfig) -> tuple[list[Problem], list[Problem]]:
     return train, test[: run.eval_tasks]
 
 
-def _seed_everything(seed: int) -> None:
+def _seed_everything(seed: int, threads: int) -> None:
+    if threads:
+        torch.set_num_threads(threads)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -136,7 +138,7 @@ def _seed_everything(seed: int) -> None:
 
 def start(config: TrainConfig, run_dir: Path, resume: bool = False) -> Run:
     """Build every stage of a run (or restore one from its last checkpoint)."""
-    _seed_everything(config.run.seed)
+    _seed_everything(config.run.seed, config.run.torch_threads)
     run_dir.mkdir(parents=True, exist_ok=True)
     checkpoint = checkpoints.latest(run_dir) if resume else None
     policy = load_policy(config.policy, seed=config.run.seed,
@@ -286,7 +288,6 @@ def gradient_step(run: Run, mb: Minibatch) -> tuple[UpdateStats, Any]:
     result.loss.backward()
     torch.nn.utils.clip_grad_norm_(run.policy.trainable_parameters(), run.config.learn.max_grad_norm)
     run.optimizer.step()
-    run.policy.version += 1
     stale = int((batch.weights == 0).sum()) if batch.weights is not None else 0
     variance = batch_confidence_variance(scored.logp, scored.values, scored.mask, run.config.learn.confidence_source)
     return result.stats(stale, variance), scored
@@ -314,6 +315,7 @@ def wake_update(run: Run, rollout_: Rollout) -> list[UpdateStats]:
     stats = []
     for _ in range(run.config.learn.ppo_epochs):
         stats += [gradient_step(run, mb)[0] for mb in wake_minibatches(run, rollout_)]
+    run.policy.version += 1  # versions count wake updates: the staleness cap is in wake steps
     return stats
 
 
@@ -344,16 +346,16 @@ def nocturnal_phase(run: Run) -> dict[str, float]:
     if run.buffer is None or len(run.buffer) == 0:
         return {}
     rng = np.random.default_rng([run.config.run.seed, run.step, 11])
-    stats, dream_rows = [], 0
+    stats, dream_rows, rows = [], 0, 0
     for _ in range(run.config.learn.nocturnal_minibatches):
         replay = draw_replay(run, rng)
         update, scored = gradient_step(run, replay_minibatch(replay))
         stats.append(update)
         dream_rows += int(replay.from_dream.sum())
+        rows += len(replay)
         refresh_priorities(run, replay, scored)
     meta = meta_step(run, stats)
-    rows = max(1, sum(s.samples for s in stats))
-    return {**_mean_stats(stats, "nocturnal"), "nocturnal/dream_share": dream_rows / rows, **meta}
+    return {**_mean_stats(stats, "nocturnal"), "nocturnal/dream_share": dream_rows / max(1, rows), **meta}
 
 
 def refresh_priorities(run: Run, replay: ReplayBatch, scored: Any) -> None:
@@ -485,13 +487,29 @@ def _eval_due(run: Run, step: int) -> bool:
     return step == run.config.run.steps or (every > 0 and step % every == 0)
 
 
+BaselineCache = dict[tuple[Any, ...], dict[str, float]]
+
+
+def baseline_evaluation(run: Run, cache: BaselineCache | None) -> dict[str, float]:
+    """The held-out evaluation before training. Greedy decoding depends only on the starting weights,
+    so runs of a grid that start from the same model share it (`cache`, keyed by model and tasks)."""
+    key = (run.config.policy, run.config.reward, tuple(t.task_id for t in run.eval_tasks))
+    if cache is not None and key in cache:
+        return cache[key]
+    result = evaluate(run)
+    if cache is not None:
+        cache[key] = result
+    return result
+
+
 def train(config: TrainConfig, run_dir: Path, resume: bool = False,
-          on_step: Callable[[int, dict[str, float]], None] | None = None) -> Path:
+          on_step: Callable[[int, dict[str, float]], None] | None = None,
+          baselines: BaselineCache | None = None) -> Path:
     """Run (or resume) a training run in `run_dir`; returns the metrics file."""
     run = start(config, run_dir, resume)
     try:
         if run.step == 0 and not resume_has_baseline(run):
-            run.recorder.log(0, {**evaluate(run), "perf/completions": 0.0})
+            run.recorder.log(0, {**baseline_evaluation(run, baselines), "perf/completions": 0.0})
         for step in range(run.step + 1, config.run.steps + 1):
             started = time.perf_counter()
             run.step = step

@@ -1,4 +1,5 @@
-"""`cosmocore demo`, the main job, end to end through the real CLI."""
+"""`cosmocore demo`, the main job, end to end through the real CLI (slow: it builds the embedded model
+when it is not cached, then runs the quick grid; `make demo` is the same command)."""
 
 from __future__ import annotations
 
@@ -9,18 +10,16 @@ import sys
 
 import pytest
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="full isolation needs root (as in CI and sessions)")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(os.geteuid() != 0, reason="full isolation needs root (as in CI and sessions)")]
 
 
-def test_demo_judges_every_reference_as_passed_and_catches_every_kept_bug(tmp_path):
+def test_the_demo_writes_the_report_and_states_a_verdict_against_each_baseline(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "cosmocore.cli", "demo", "--out", str(tmp_path)],
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "canonical solutions passed: 164/164" in proc.stdout
-    results = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
-    bugs = [r for r in results if r["kind"] != "canonical"]
-    assert len(bugs) == 164 and sum(not r["passed"] for r in bugs) >= 0.95 * len(bugs)
-    assert "reference solutions passed: 300/300" in proc.stdout
-    world_bugs = [json.loads(line) for line in (tmp_path / "miniworld" / "bugs_results.jsonl").read_text().splitlines()]
-    assert world_bugs and not any(r["passed"] for r in world_bugs)
-    assert f"kept injected bugs caught: {len(world_bugs)}/{len(world_bugs)}" in proc.stdout
+                          capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    for name in ("results.json", "results.csv", "report.md", "report.html", "learning_curves.png"):
+        assert (tmp_path / name).exists(), name
+    assert "Against ppo:" in proc.stdout and "Against uniform-replay:" in proc.stdout
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert len(results["runs"]) == 15  # 5 methods x 3 seeds

@@ -40,12 +40,12 @@ class GridSpec:
 GRIDS: dict[str, GridSpec] = {
     # The main job on 2 CPU cores: small enough that 15 runs and the embedded model fit in 10 minutes.
     "quick": GridSpec("quick", QUICK_METHODS, (1, 2, 3), {
-        "run.world": "miniworld-py", "run.steps": 6, "run.prompts_per_step": 8, "run.samples_per_prompt": 4,
-        "run.train_tasks": 400, "run.eval_every": 3, "run.eval_tasks": 48, "run.checkpoint_every": 3,
-        "policy.max_new_tokens": 96, "buffer.capacity": 20_000, "learn.nocturnal_every": 2,
+        "run.world": "miniworld-py", "run.steps": 10, "run.prompts_per_step": 8, "run.samples_per_prompt": 4,
+        "run.train_tasks": 600, "run.eval_every": 5, "run.eval_tasks": 64, "run.checkpoint_every": 5,
+        "policy.max_new_tokens": 96, "buffer.capacity": 20_000, "learn.nocturnal_every": 1,
         "learn.nocturnal_minibatches": 2, "learn.replay_batch_size": 16, "learn.minibatch_size": 16,
         "learn.lr": 5e-5, "sandbox.workers": 2},
-        self_correction=("ppo", "cosmocore", "cosmocore-no-prune"), self_correction_tasks=8, self_correction_cycles=4),
+        self_correction=("ppo", "cosmocore", "cosmocore-no-prune"), self_correction_tasks=10, self_correction_cycles=6),
     # The paper's comparison at a size a workstation runs in hours: every method, five seeds.
     "paper": GridSpec("paper", tuple(METHODS), (1, 2, 3, 4, 5), {
         "run.world": "miniworld-py", "run.steps": 200, "run.eval_every": 20, "run.eval_tasks": 200,
@@ -112,7 +112,7 @@ def run_grid(spec: GridSpec, out: Path, config_file: Path | None = None,
     from cosmocore.loop import train
 
     check_grid(spec, config_file)
-    dirs = []
+    dirs, baselines = [], {}  # type: ignore[var-annotated]
     for method in spec.methods:
         for seed in spec.seeds:
             directory = run_dir(out, method, seed)
@@ -124,7 +124,7 @@ def run_grid(spec: GridSpec, out: Path, config_file: Path | None = None,
             label = f"{method} seed {seed}"
             on_step = (lambda step, _m, label=label, steps=config.run.steps: progress(label, step, steps)) \
                 if progress else None
-            train(config, directory, resume=resume, on_step=on_step)
+            train(config, directory, resume=resume, on_step=on_step, baselines=baselines)
     return dirs
 
 
