@@ -99,7 +99,7 @@ class AffectConfig:
 
     proj_dim: int = 512  # width the concatenated input is projected to when it differs (the paper's 512)
     hidden: int = 128  # hidden units of the MLP (the paper's 128)
-    lr: float = 3e-3  # Adam learning rate of the tagger's own optimizer, per step (a small MLP: it must track the policy)
+    lr: float = 3e-3  # Adam learning rate of the tagger's own optimizer, per step (it must track the policy)
     l2: float = 1e-4  # weight of the sum of squared MLP weights in the tagger loss (biases excluded)
     arousal_loss_weight: float = 1.0  # weight of the arousal MSE relative to the valence MSE
     success_valence: float = 0.0  # scold label of a passing program, in [-1, 1] (0: routine passes prunable)
@@ -292,6 +292,7 @@ class PretrainConfig:
     warmup_steps: int = 50  # linear warm-up, steps; then cosine decay to 10% of lr
     weight_decay: float = 0.1  # AdamW decoupled weight decay
     prompt_loss_weight: float = 0.3  # loss weight of prompt tokens relative to body tokens
+    threads: int = 0  # torch threads while training; 0 = one per core this process may use (then restored)
 
     def __post_init__(self) -> None:
         checks = {
@@ -310,6 +311,7 @@ class PretrainConfig:
             "warmup_steps": self.warmup_steps >= 0,
             "weight_decay": self.weight_decay >= 0,
             "prompt_loss_weight": self.prompt_loss_weight >= 0,
+            "threads": self.threads >= 0,
         }
         _reject_first_invalid("pretrain", self, checks)
 

@@ -18,6 +18,7 @@ two processes building at once both train, and the first to finish wins.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import importlib
 import json
 import os
@@ -118,7 +119,9 @@ def pretrain(config: PretrainConfig, out: Path, progress: Callable[[int], Any] |
 
 
 def cached_dir(cache_dir: Path, config: PretrainConfig) -> Path:
-    return cache_dir / "models" / f"embedded-{config.world}-seed{config.seed}-f{FORMAT}"
+    """Where the model for `config` is cached: named by world, seed and a digest of every setting."""
+    digest = hashlib.sha256(json.dumps(dataclasses.asdict(config), sort_keys=True).encode()).hexdigest()[:10]
+    return cache_dir / "models" / f"embedded-{config.world}-seed{config.seed}-f{FORMAT}-{digest}"
 
 
 def default_model_dir(cache_dir: str | Path | None = None, config: PretrainConfig | None = None,

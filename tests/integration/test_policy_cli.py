@@ -18,10 +18,10 @@ import tiny_models
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="full isolation needs root (CI and sessions run as root)")
 
 
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def run(*args: str, cwd: Path, timeout: float = 240) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "COSMOCORE_CACHE": str(cwd / "cache")}
     return subprocess.run([sys.executable, "-m", "cosmocore.cli", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=240, env=env)
+                          timeout=timeout, env=env)
 
 
 @pytest.fixture(scope="module")
@@ -76,3 +76,17 @@ def test_bad_input_is_one_line_and_exit_code_2(tmp_path, args, message):
 def test_help_lists_the_policy_commands(tmp_path):
     proc = run("--help", cwd=tmp_path)
     assert "pretrain" in proc.stdout and "eval" in proc.stdout
+
+
+@pytest.mark.slow
+def test_the_embedded_model_is_built_on_first_use_and_starts_imperfect_on_held_out_tasks(tmp_path):
+    """The full default build (about 4-5 minutes on 2 cores), then the held-out test split."""
+    out = tmp_path / "results.jsonl"
+    proc = run("eval", "--world", "miniworld-py", "--split", "test", "--cache-dir", str(tmp_path / "cache"),
+               "--out", str(out), cwd=tmp_path, timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    pass_at_1 = sum(line["passed"] for line in lines) / len(lines)
+    failures = {line["status"] for line in lines if not line["passed"]}
+    assert len(lines) == 625 and 0.25 <= pass_at_1 <= 0.65
+    assert {"wrong_answer", "syntax_error", "name_error"} <= failures

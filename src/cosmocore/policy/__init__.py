@@ -6,10 +6,11 @@
     policy.save_pretrained(DIR)   an ordinary HF checkpoint + value_head.safetensors beside it
     policy.version                policy updates so far (the learner increments it)
 
-Modules, in the order the data flows: `loading` (model, tokenizer, device, dtype, LoRA), `text` (stop
-sequences, code extraction; no torch), `distribution` (temperature/top-p sampling distribution,
-log-probs, entropy; pure), `backends` (one cached forward step, decoder-only or encoder-decoder),
-`sampling` (the batched loop), `scoring` (teacher-forced re-evaluation), `value_head`, `model`.
+Modules, in the order the data flows: `sources` and `loading` (model, tokenizer, device, dtype, LoRA),
+`text` (stop sequences, code extraction; no torch), `distribution` (temperature/top-p sampling
+distribution, log-probs, entropy; pure), `backends` (one cached forward step, decoder-only or
+encoder-decoder), `sampling` (the batched loop), `scoring` (teacher-forced re-evaluation),
+`value_head`, `model` (`Policy`), and `pretrain` (the supervised warm start behind the embedded model).
 Entropy everywhere is the Shannon entropy, in nats, of the distribution tokens are really drawn from
 (after temperature and top-p). torch and transformers are imported on first use of these names.
 

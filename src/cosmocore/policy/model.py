@@ -111,7 +111,7 @@ class Policy:
 
     def encode_prompt(self, prompt: str, max_new_tokens: int | None = None) -> list[int]:
         """The token ids the model sees for `prompt` (chat template if configured; left-truncated so
-        that `max_new_tokens` still fit in the model's context)."""
+        that `max_new_tokens` still fit in the model's context; never empty)."""
         if self.config.chat_template:
             if not getattr(self.tokenizer, "chat_template", None):
                 raise InputError(f"model {self.config.model!r} has no chat template (set chat_template false)")
@@ -119,6 +119,9 @@ class Policy:
                                                                 add_generation_prompt=True, tokenize=True))
         else:
             ids = _token_ids(self.tokenizer(prompt))
+        if not ids:  # an empty prompt: start from the beginning-of-text (or end-of-text) token
+            ids = [next(i for i in (self.tokenizer.bos_token_id, self.tokenizer.eos_token_id, self.pad_id)
+                        if i is not None)]
         limit = self._context_limit()
         room = None if limit is None else max(1, limit - (max_new_tokens or self.config.max_new_tokens))
         return ids if room is None or len(ids) <= room else ids[-room:]
@@ -134,6 +137,8 @@ class Policy:
         sampling settings (default: the policy's own); the same seed, prompts and weights give the
         same completions. `entry_points` (one per prompt) guide code extraction."""
         config = config or self.config
+        if entry_points is not None and len(entry_points) != len(prompts):
+            raise ValueError(f"{len(prompts)} prompts but {len(entry_points)} entry points")
         encoded = [self.encode_prompt(p, config.max_new_tokens) for p in prompts]
         order = sorted(range(len(prompts)), key=lambda i: len(encoded[i]))  # similar lengths share a batch
         generator = torch.Generator(device=self.device).manual_seed(seed)

@@ -18,6 +18,7 @@ that train in minutes on a CPU.
 from __future__ import annotations
 
 import math
+import os
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -140,25 +141,24 @@ def _batch_stream(epochs: Sequence[Sequence[Row]], config: PretrainConfig) -> An
         epoch += 1
 
 
-def warm_start(epochs: Sequence[Sequence[Example]], config: PretrainConfig, out: Path,
-               progress: Callable[[int], Any] | None = None) -> WarmStartReport:
-    """Train a tokenizer and a model from scratch on `epochs` (one list of examples per epoch, cycled)
-    and save both to `out` as an ordinary Hugging Face checkpoint. `progress(total)` returns a
-    tqdm-like bar (update, set_postfix) or None."""
-    torch.manual_seed(config.seed)
-    first = epochs[0]
-    tokenizer = train_tokenizer([t for e in first for t in (e.prompt, e.body)], config.vocab_size)
-    rows = [encode(tokenizer, examples) for examples in epochs]
-    model = new_model(len(tokenizer), tokenizer.eos_token_id, config)
-    model.train()
+@dataclass(frozen=True)
+class _Trained:
+    tokens: int  # tokens processed, padding excluded
+    seconds: float  # wall time of the loop
+    final_body_loss: float  # mean body loss over the last 50 steps, nats/token
+
+
+def _train(model: Any, rows: Sequence[Sequence[Row]], config: PretrainConfig, pad_id: int,
+           progress: Callable[[int], Any] | None) -> _Trained:
+    """The optimisation loop: `config.steps` AdamW steps over batches drawn from `rows`."""
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay,
                                   betas=(0.9, 0.95))
     bar = progress(config.steps) if progress else None
-    started, tokens, recent = time.monotonic(), 0, list[float]()
-    stream = _batch_stream(rows, config)
+    started, tokens, stream = time.monotonic(), 0, _batch_stream(rows, config)
+    recent: list[float] = []  # body losses of the last 50 steps
+    model.train()
     for step in range(config.steps):
-        _, batch = next(stream)
-        ids, mask, weights = batch_tensors(batch, tokenizer.eos_token_id, config.prompt_loss_weight)
+        ids, mask, weights = batch_tensors(next(stream)[1], pad_id, config.prompt_loss_weight)
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, config)
         loss, body_loss = batch_loss(model, ids, mask, weights)
@@ -170,12 +170,37 @@ def warm_start(epochs: Sequence[Sequence[Example]], config: PretrainConfig, out:
         if bar is not None:
             bar.update(1)
             bar.set_postfix(body_loss=f"{body_loss:.3f}", refresh=False)
-    seconds = time.monotonic() - started
-    _save(model, tokenizer, out)
+    if bar is not None and hasattr(bar, "close"):
+        bar.close()
+    return _Trained(tokens, time.monotonic() - started, sum(recent) / max(1, len(recent)))
+
+
+def _cores() -> int:
+    """CPU cores this process may run on (its affinity mask where the OS has one)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def warm_start(epochs: Sequence[Sequence[Example]], config: PretrainConfig, out: Path,
+               progress: Callable[[int], Any] | None = None) -> WarmStartReport:
+    """Train a tokenizer and a model from scratch on `epochs` (one list of examples per epoch, cycled)
+    and save both to `out` as an ordinary Hugging Face checkpoint. `progress(total)` returns a
+    tqdm-like bar (update, set_postfix) or None. Runs on `config.threads` torch threads (0: one per
+    core), whatever the caller set, and restores the caller's setting."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(config.threads or _cores())
+    try:
+        torch.manual_seed(config.seed)
+        tokenizer = train_tokenizer([t for e in epochs[0] for t in (e.prompt, e.body)], config.vocab_size)
+        rows = [encode(tokenizer, examples) for examples in epochs]
+        model = new_model(len(tokenizer), tokenizer.eos_token_id, config)
+        trained = _train(model, rows, config, tokenizer.eos_token_id, progress)
+        _save(model, tokenizer, out)
+    finally:
+        torch.set_num_threads(previous)
     epochs_done = config.steps * config.batch_size / max(1, len(rows[0]))
     return WarmStartReport(parameters=sum(p.numel() for p in model.parameters()), vocab_size=len(tokenizer),
-                           steps=config.steps, epochs=round(epochs_done, 2), tokens=tokens, seconds=round(seconds, 1),
-                           final_body_loss=round(sum(recent) / max(1, len(recent)), 4))
+                           steps=config.steps, epochs=round(epochs_done, 2), tokens=trained.tokens,
+                           seconds=round(trained.seconds, 1), final_body_loss=round(trained.final_body_loss, 4))
 
 
 def _save(model: Any, tokenizer: Any, out: Path) -> None:

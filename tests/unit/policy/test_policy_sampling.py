@@ -161,3 +161,12 @@ def test_prompt_embedding_is_the_mean_final_hidden_state_over_the_prompt(policie
     with torch.no_grad():
         hidden = policy.model(input_ids=torch.tensor([c.prompt_ids]), output_hidden_states=True).hidden_states[-1]
     np.testing.assert_allclose(c.prompt_embedding, hidden[0].mean(0).numpy(), atol=1e-5)
+
+
+def test_an_empty_prompt_and_an_over_long_prompt_still_sample(policies):
+    policy = policies["gpt2"]  # 256 positions: a prompt is cut to its last 256 - max_new_tokens tokens
+    long_prompt = "def add(a, b):\n    return a + b\n" * 60
+    empty, long = policy.generate(["", long_prompt], seed=0)
+    assert empty.prompt_ids == (policy.tokenizer.eos_token_id,) and len(empty.completion_ids) == 10
+    assert len(long.prompt_ids) == 256 - 10
+    assert long.prompt_ids == tuple(policy.tokenizer(long_prompt)["input_ids"][-(256 - 10):])
