@@ -225,13 +225,41 @@ def _enter_network_ns() -> bool:
 
 
 def _mount_private_tmp(tmpfs_mb: int) -> bool:
-    """A fresh tmpfs on /tmp and /dev/shm (after the read-only remount, so they stay writable)."""
+    """A fresh tmpfs on /tmp and /dev/shm (after the read-only remount, so they stay writable).
+
+    An interpreter or virtualenv that lives under them (a checkout in /tmp) is put back, read-only,
+    so that modules imported later (pyspark in a Spark host) are still found."""
+    python = _python_paths()
     try:
         for path in filter(os.path.isdir, PRIVATE_TMP):
+            keep = [p for p in python if _under(p, path) and p != path]
+            handles = {p: os.open(p, os.O_PATH | os.O_DIRECTORY) for p in keep}  # before they are covered
             mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmpfs_mb}m,nr_inodes=16384,mode=1777")
-    except IsolationError:
+            _put_back_readonly(handles)
+    except (IsolationError, OSError):
         return False
     return True
+
+
+def _put_back_readonly(handles: dict[str, int]) -> None:
+    try:
+        for p, fd in handles.items():
+            os.makedirs(p, mode=0o755, exist_ok=True)  # root-owned: samples cannot write beside them
+            mount(f"/proc/self/fd/{fd}", p, None, MS_BIND | MS_REC)
+            mount("none", p, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID)
+    finally:
+        for fd in handles.values():
+            os.close(fd)
+
+
+def kept_in_private_tmp() -> tuple[str, ...]:
+    """The top-level entries of the private tmpfs that hold the put-back interpreter (never wiped)."""
+    tops = set()
+    for p in _python_paths():
+        for root in PRIVATE_TMP:
+            if _under(p, root) and p != root:
+                tops.add(os.path.join(root, os.path.relpath(p, root).split(os.sep)[0]))
+    return tuple(sorted(tops))
 
 
 def _can_isolate_samples() -> bool:

@@ -84,8 +84,9 @@ class SparkHost:
         return self.gateway
 
     def keep_paths(self) -> tuple[str, ...]:
-        """What the wipe of /tmp between samples must leave: the running host's scratch directory."""
-        return (self.workdir,) if self.pid > 0 else ()
+        """What the wipe of /tmp between samples must leave: the put-back interpreter (a checkout in
+        /tmp) and the running host's scratch directory."""
+        return (*isolation.kept_in_private_tmp(), *((self.workdir,) if self.pid > 0 else ()))
 
     def after_sample(self, status: str, detail: str) -> None:
         if status in RESTART_STATUSES or detail.startswith(EXECUTOR_FAILURE) or not self.alive():
