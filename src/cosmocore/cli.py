@@ -447,6 +447,9 @@ COMMANDS = {"check": cmd_check, "doctor": cmd_doctor, "bench": cmd_bench, "world
 
 
 def main(argv: list[str] | None = None) -> int:
+    import os
+
+    os.environ.setdefault("GOMP_SPINCOUNT", "2000")  # before torch loads: idle OpenMP threads sleep soon
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if extra and args.command not in ("train", "reproduce"):
