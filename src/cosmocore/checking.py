@@ -198,10 +198,9 @@ def unjudgeable(problems: dict[str, Problem]) -> dict[str, str]:
     return reasons
 
 
-def check(samples: Sequence[Sample], problems: dict[str, Problem], sandbox: Sandbox, out: Path,
-          cache_dir: Path, progress: Progress = no_progress) -> CheckSummary:
-    """Judge every sample, write `out` atomically, and summarise."""
-    start = time.monotonic()
+def judge_samples(samples: Sequence[Sample], problems: dict[str, Problem], sandbox: Sandbox, cache_dir: Path,
+                  progress: Progress = no_progress) -> tuple[dict[int, ExecutionResult], dict[str, str]]:
+    """Verdicts by sample line, and why the tasks that could not be judged were skipped."""
     wanted = {s.task_id: problems[s.task_id] for s in samples}
     skipped = unjudgeable(wanted)
     ready, failed = add_expected_outputs({t: p for t, p in wanted.items() if t not in skipped},
@@ -210,7 +209,14 @@ def check(samples: Sequence[Sample], problems: dict[str, Problem], sandbox: Sand
     runnable = [s for s in samples if s.task_id not in skipped]
     tick = progress("checking", len(runnable))
     results = sandbox.run_many([(s.program, ready[s.task_id].tests) for s in runnable], on_result=tick)
-    by_line = {s.line: r for s, r in zip(runnable, results, strict=True)}
+    return {s.line: r for s, r in zip(runnable, results, strict=True)}, skipped
+
+
+def check(samples: Sequence[Sample], problems: dict[str, Problem], sandbox: Sandbox, out: Path,
+          cache_dir: Path, progress: Progress = no_progress) -> CheckSummary:
+    """Judge every sample, write `out` atomically, and summarise."""
+    start = time.monotonic()
+    by_line, skipped = judge_samples(samples, problems, sandbox, cache_dir, progress)
     lines = [result_line(s, by_line.get(s.line), skipped.get(s.task_id, "")) for s in samples]
     write_atomic(out, "".join(json.dumps(line) + "\n" for line in lines))
     return summarise(samples, by_line, skipped, time.monotonic() - start)

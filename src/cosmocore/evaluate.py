@@ -79,14 +79,7 @@ def judge(tasks: Sequence[Problem], completions: Sequence[Completion], sandbox: 
         index[task.task_id] = index.get(task.task_id, -1) + 1
         samples.append(_sample(line, task, completion, index[task.task_id]))
     problems = {t.task_id: t for t in tasks}
-    skipped = checking.unjudgeable(problems)
-    ready, failed = checking.add_expected_outputs({k: p for k, p in problems.items() if k not in skipped},
-                                                  sandbox, cache_dir, progress)
-    skipped.update(failed)
-    runnable = [s for s in samples if s.task_id not in skipped]
-    tick = progress("checking", len(runnable))
-    results = sandbox.run_many([(s.program, ready[s.task_id].tests) for s in runnable], on_result=tick)
-    by_line = {s.line: r for s, r in zip(runnable, results, strict=True)}
+    by_line, skipped = checking.judge_samples(samples, problems, sandbox, cache_dir, progress)
     lines = [_result_line(s, by_line.get(s.line), skipped.get(s.task_id, ""), reward) for s in samples]
     checking.write_atomic(out, "".join(json.dumps(line) + "\n" for line in lines))
     return samples, by_line, skipped
