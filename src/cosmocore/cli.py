@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     _sandbox_args(export)
 
     train = sub.add_parser("train", help="train a policy with one method (ppo, cosmocore, ...) into a run directory",
-                           epilog="Override any config key: --section.key VALUE (e.g. --buffer.dream_multiplier 5).")
+                           epilog="Override any config key: --section.key VALUE (e.g. --buffer.dream_valence 0.6).")
     train.add_argument("--method", default=None, help="ppo, uniform-replay, per, success-replay, cosmocore, "
                                                       "cosmocore-no-prio, cosmocore-no-prune (default: cosmocore)")
     train.add_argument("--config", type=Path, default=None, help="YAML config file (sections as in config.yaml)")

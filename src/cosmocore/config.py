@@ -104,8 +104,10 @@ class AffectConfig:
     arousal_loss_weight: float = 1.0  # weight of the arousal MSE relative to the valence MSE
     success_valence: float = 0.0  # scold label of a passing program, in [-1, 1] (0: routine passes prunable)
     scold_file: str = ""  # human scold labels, jsonl of {task, code, label in [-1, 1]}; "" = status labels only
+    steps: int = 8  # tagger Adam steps per wake batch (each over the batch and the recent examples)
+    memory: int = 256  # most recent tagged examples (earlier batches) every step also fits, examples
     arousal_decay: float = 0.99  # per-batch decay of the running mean of TD^2 (the arousal scale)
-    arousal_width: float = 1.0  # |TD| that maps to arousal 1, in units of the running RMS of TD
+    arousal_width: float = 1.5  # |TD| that maps to arousal 1, in units of the running RMS of TD
 
     def __post_init__(self) -> None:
         checks = {
@@ -114,6 +116,8 @@ class AffectConfig:
             "lr": self.lr > 0,
             "l2": self.l2 >= 0,
             "arousal_loss_weight": self.arousal_loss_weight >= 0,
+            "steps": self.steps >= 1,
+            "memory": self.memory >= 0,
             "success_valence": -1.0 <= self.success_valence <= 1.0,
             "arousal_decay": 0.0 <= self.arousal_decay < 1.0,
             "arousal_width": self.arousal_width > 0,
@@ -127,28 +131,32 @@ class LearnConfig:
 
     algorithm: Literal["ppo", "grpo"] = "ppo"  # ppo: value head + GAE (the paper's base); grpo: group baseline
     lr: float = 1e-5  # Adam learning rate of the policy, per step (the paper's)
+    value_lr: float = 1e-4  # Adam learning rate of the value head (larger chases the rewards' noise: docs/learner.md)
+    value_warmup_rollouts: int = 4  # wake-sized rollouts executed before step 1 to fit the critic and the tagger
+    value_warmup_l2: float = 10.0  # ridge strength of the warm-up fit, relative to the mean hidden-state variance
     ppo_epochs: int = 1  # passes over each wake batch
     minibatch_size: int = 8  # trajectories per gradient step in the wake phase
     gamma: float = 1.0  # discount per completion token
-    gae_lambda: float = 0.95  # GAE lambda, per completion token
+    gae_lambda: float = 1.0  # GAE lambda, per completion token (1: the terminal reward reaches every token)
     clip_eps: float = 0.2  # PPO ratio clip: ratios outside [1 - eps, 1 + eps] give no gradient
-    value_clip_eps: float = 0.2  # value clip around the stored value, reward units; 0 = unclipped
+    value_clip_eps: float = 0.2  # wake value clip around the value at sampling time, reward units; 0 = off
     vf_coef: float = 0.5  # weight of the value loss (reward units squared)
     ent_coef: float = 0.01  # weight of the entropy bonus, per nat
-    kl_coef: float = 0.0  # weight of the k3 KL to the reference policy, per nat; 0 = no reference
-    normalise_advantages: bool = True  # whiten PPO advantages over the batch's completion tokens
-    grpo_std_normalise: bool = True  # divide GRPO advantages by the group's reward std
+    kl_coef: float = 0.0  # weight of the k3 KL to the frozen starting policy, per nat; 0 = no reference kept
+    advantage_scale: Literal["wake_rms", "none"] = "wake_rms"  # divide advantages by the latest wake batch's
+    #                                     uncentred RMS (signs kept, replay included); none = reward units
     max_grad_norm: float = 1.0  # global gradient-norm clip of the policy update
     nocturnal_every: int = 4  # K: wake steps between nocturnal phases; 0 = no nocturnal phase
     nocturnal_minibatches: int = 4  # M: off-policy minibatches per nocturnal phase
     replay_batch_size: int = 16  # trajectories per nocturnal minibatch
     dream_fraction: float = 0.8  # share of a nocturnal minibatch from the Dream Queue; the rest is uniform
-    replay: Literal["dream_mix", "priority", "uniform", "success"] = "dream_mix"  # how nocturnal batches are drawn
+    replay: Literal["dream_mix", "priority", "uniform", "success", "on_policy"] = "dream_mix"  # how nocturnal
+    #                                     batches are drawn; on_policy = from the latest wake batch (more epochs)
     is_cap: float = 3.0  # truncation of the per-token importance ratio to the behaviour policy (> 1 + clip_eps)
     staleness_cap: int = 8  # wake steps (policy versions); replayed trajectories older than this are dropped
     confidence_source: Literal["token_prob", "value"] = "token_prob"  # what confidence variance is the std of
     confidence_threshold: float = 0.1  # confidence variance below this raises the prune thresholds
-    meta_lr: float = 0.1  # step size of the meta-gradient on the prune thresholds; 0 = thresholds fixed
+    meta_lr: float = 2.0  # step size of the meta-gradient on the prune thresholds; 0 = thresholds fixed
     meta_temperature: float = 0.05  # width of the soft prune indicator, valence / arousal units
     meta_max_step: float = 0.02  # largest change of a prune threshold per meta step
     prune_valence_max: float = 0.5  # ceiling of the |v| prune threshold (the Dream Queue starts at |v| > 0.5)
@@ -158,6 +166,9 @@ class LearnConfig:
         checks = {
             "algorithm": self.algorithm in ("ppo", "grpo"),
             "lr": self.lr > 0,
+            "value_lr": self.value_lr >= 0,
+            "value_warmup_rollouts": self.value_warmup_rollouts >= 0,
+            "value_warmup_l2": self.value_warmup_l2 >= 0,
             "ppo_epochs": self.ppo_epochs >= 1,
             "minibatch_size": self.minibatch_size >= 1,
             "gamma": 0.0 <= self.gamma <= 1.0,
@@ -172,7 +183,8 @@ class LearnConfig:
             "nocturnal_minibatches": self.nocturnal_minibatches >= 0,
             "replay_batch_size": self.replay_batch_size >= 1,
             "dream_fraction": 0.0 <= self.dream_fraction <= 1.0,
-            "replay": self.replay in ("dream_mix", "priority", "uniform", "success"),
+            "replay": self.replay in ("dream_mix", "priority", "uniform", "success", "on_policy"),
+            "advantage_scale": self.advantage_scale in ("wake_rms", "none"),
             "is_cap": self.is_cap > 1.0 + self.clip_eps,
             "staleness_cap": self.staleness_cap >= 0,
             "confidence_source": self.confidence_source in ("token_prob", "value"),
@@ -200,15 +212,14 @@ class BufferConfig:
     priority_eps: float = 1e-4  # eps in the priority, so every stored item can be drawn (priority units)
     alpha: float = 0.6  # sampling weight = p ** alpha (0 = uniform, 1 = proportional to priority)
     beta0: float = 0.4  # PER importance-sampling exponent at the first sampling call
-    beta_steps: int = 100_000  # sampling calls over which beta rises linearly from beta0 to 1
-    dream_queue: bool = True  # keep a Dream Queue (sampling multiplier, sample_dream, eviction protection)
-    dream_valence: float = 0.5  # Dream Queue entry: |v| above this (valence units, 0..1)
-    dream_arousal: float = 0.7  # ... and arousal above this (arousal units, 0..1)
-    dream_multiplier: float = 5.0  # factor on a Dream Queue member's sampling weight (x the baseline rate)
+    beta_steps: int = 100_000  # sampling calls over which beta rises linearly from beta0 to 1; 0 = beta0 always
+    dream_valence: float = 0.5  # Dream Queue membership: |v| above this (valence units, 0..1) ...
+    dream_arousal: float = 0.7  # ... and arousal above this (arousal units, 0..1); measured in every buffer
+    protect_dream: bool = True  # full buffer: Dream Queue members leave last; False = eviction by priority alone
     prune: bool = True  # Prune Bin: delete low-impact items at insert and on priority update
     prune_valence: float = 0.2  # prunable: |v| below this (valence units, 0..1) ...
     prune_arousal: float = 0.3  # ... and arousal below this (arousal units, 0..1) ...
-    prune_entropy: float = 0.3  # ... unless the policy's mean entropy on the item exceeds this (nats/token)
+    prune_entropy: float = 0.3  # ... unless the item's normalised entropy exceeds this (nats/token / ln |V|, 0..1)
     rebuild_every: int = 10_000  # update() calls between full sum-tree rebuilds from the leaves; 0 = never
     eviction_pool: int = 16_384  # lowest-priority eviction candidates kept between O(capacity) scans (items)
     token_reserve: int = 256  # tokens per trajectory reserved in each token arena (address space; RAM once written)
@@ -221,13 +232,12 @@ class BufferConfig:
             "priority_eps": self.priority_eps > 0,
             "alpha": self.alpha >= 0,
             "beta0": 0.0 <= self.beta0 <= 1.0,
-            "beta_steps": self.beta_steps >= 1,
+            "beta_steps": self.beta_steps >= 0,
             "dream_valence": 0.0 <= self.dream_valence <= 1.0,
             "dream_arousal": 0.0 <= self.dream_arousal <= 1.0,
-            "dream_multiplier": self.dream_multiplier > 0,
             "prune_valence": 0.0 <= self.prune_valence <= 1.0,
             "prune_arousal": 0.0 <= self.prune_arousal <= 1.0,
-            "prune_entropy": self.prune_entropy >= 0,
+            "prune_entropy": 0.0 <= self.prune_entropy <= 1.0,
             "rebuild_every": self.rebuild_every >= 0,
             "eviction_pool": self.eviction_pool >= 1,
             "token_reserve": self.token_reserve >= 1,

@@ -1,6 +1,6 @@
 """Config files and command-line overrides <-> the frozen config dataclasses of `cosmocore.config`.
 
-    YAML file (optional) --> nested dict --> dotted overrides ("buffer.dream_multiplier=5") --> checked
+    YAML file (optional) --> nested dict --> dotted overrides ("buffer.dream_valence=0.6") --> checked
     against the dataclass fields' types --> the dataclass (whose own checks reject impossible values)
 
 Every failure is an `InputError` that names the key: an unknown key (with the closest known one),

@@ -1,20 +1,26 @@
 """One training run, top to bottom: the only module (with `experiments/`) that wires the stages together.
 
+    warm-up (step 0, every method alike): `value_warmup_rollouts` wake-sized rollouts executed
+      --> the value head fitted to their rewards (ridge, PPO) --> the tagger fitted to their tags;
+      then the greedy held-out baseline and a step-0 checkpoint
     every wake step (the environment budget: prompts_per_step x samples_per_prompt executed completions)
       tasks --Problem--> policy.generate --Completion--> sandbox.run_many --ExecutionResult-->
-      rewards.feedback --Feedback--> TD = r - V(prompt) (PPO) or r - group mean (GRPO)
-      --> tagger: train on (scold labels, |TD|), then tag --AffectTag--> on-policy update of the policy
-      --> buffer.add (the Prune Bin may drop it, the Dream Queue may take it)
-    every K wake steps, the nocturnal phase: M minibatches
-      buffer draw (80% Dream Queue by priority + 20% uniform, or the method's rule) --ReplayBatch-->
-      policy.score --> off-policy update (clipped ratio to the stored behaviour log-probs, truncated
-      IS, staleness cap, PER weights) --> new TDs refresh the priorities --> confidence variance
-      --> meta-step on the prune thresholds
+      rewards.feedback --Feedback--> baseline V(prompt) (PPO) or the group mean (GRPO), TD = r - baseline
+      --> tagger: fit (scold labels, |TD| on a running scale), then tag --AffectTag--> advantage scale
+      (uncentred RMS of this batch's advantages) --> on-policy update of the policy and the critic
+      --> buffer.add (the Prune Bin may drop it; the Dream Queue may take it)
+    every K wake steps, the nocturnal phase: items older than the staleness cap expire, then M minibatches
+      buffer draw (80% Dream Queue by priority + 20% uniform, or the method's rule; or the latest wake
+      batch for `on_policy`) --ReplayBatch--> policy.score --> off-policy update (clipped ratio to the
+      stored behaviour log-probs, truncated IS, PER weights with batch mean 1) --> new V re-tags the
+      drawn items (TD, valence, arousal: they join and leave the Dream Queue) --> confidence variance
+      --> meta-step on the prune thresholds (both ways) --> stored items re-examined by the Prune Bin
     held-out evaluation (greedy) every `eval_every` steps, one metrics line per step, atomic checkpoints
 
 A run directory holds `config.yaml` (resolved), `metrics.jsonl` and `checkpoints/`. `--resume`
-restores the last checkpoint (policy, optimizer, tagger, buffer, arousal scale, prune thresholds, RNG
-states) and truncates the metrics after it, so steps after it are redone, never duplicated.
+restores the last checkpoint (policy, optimizer, tagger, buffer, arousal and advantage scales, prune
+thresholds, RNG states) and truncates the metrics after it, so steps after it are redone, never
+duplicated. Every choice made here is written out in docs/learner.md.
 """
 
 from __future__ import annotations
@@ -34,7 +40,10 @@ import torch
 
 from cosmocore import checkpoints, configfile
 from cosmocore.affect import (
+    PEER_MEAN,
+    PEERS,
     AffectiveTagger,
+    TaggerStepStats,
     TaggerTrainer,
     feature_matrix,
     load_scold_file,
@@ -42,17 +51,19 @@ from cosmocore.affect import (
     save_tagger,
     scold_labels,
     tag,
+    with_baselines,
 )
 from cosmocore.buffer import CosmoBuffer, ReplayBatch, Salience, TrajectoryBatch
-from cosmocore.buffer.records import Trajectory
+from cosmocore.buffer.records import Trajectory, Updated
 from cosmocore.config import TrainConfig
 from cosmocore.errors import InputError
-from cosmocore.learn.gae import ppo_advantages
-from cosmocore.learn.grpo import group_td, token_advantages
+from cosmocore.learn.gae import advantage_rms, ppo_advantages, terminal_gae
+from cosmocore.learn.grpo import group_td, peer_means, token_advantages
 from cosmocore.learn.meta import PruneThresholds, meta_prune_step
-from cosmocore.learn.offpolicy import nocturnal_due, sample_weights
+from cosmocore.learn.offpolicy import dream_rate_ratio, nocturnal_due, sample_weights
 from cosmocore.learn.ppo import TokenBatch, objective
-from cosmocore.learn.signals import batch_confidence_variance, prompt_values
+from cosmocore.learn.expectation import ExpectationScale, pooled_expectation, update_scale
+from cosmocore.learn.signals import batch_confidence_variance, explained_variance, prompt_values
 from cosmocore.policy import Completion, Policy, load_policy
 from cosmocore.rewards import feedback
 from cosmocore.sandbox import Sandbox
@@ -60,6 +71,7 @@ from cosmocore.telemetry import MetricsRecorder
 from cosmocore.types import STATUSES, ExecutionResult, Feedback, Problem, UpdateStats
 
 LOW_VALENCE = -0.5  # "cringe": the valence below which rollouts count as low-valence in entropy reports
+WARMUP_KEY = 1_000_000_000  # task-draw and sampling keys of warm-up rollouts (wake steps use 1, 2, ...)
 
 
 # ---- the run's state -----------------------------------------------------------------------------
@@ -80,9 +92,14 @@ class Run:
     sandbox: Sandbox
     recorder: MetricsRecorder
     thresholds: PruneThresholds
+    reference: Policy | None = None  # the frozen starting policy of the KL term (kl_coef > 0)
     human_scold: Any = None
     step: int = 0
-    completions: int = 0  # executed completions so far (the environment budget spent)
+    completions: int = 0  # executed completions of wake steps so far (the environment budget spent)
+    warmup_completions: int = 0  # executed completions of the warm-up (reported apart, equal for every method)
+    gradient_steps: int = 0  # optimizer steps of the policy so far, wake and nocturnal
+    advantage_scale: float = 1.0  # what advantages are divided by: the latest wake batch's RMS, reward units
+    expectation: ExpectationScale = field(default_factory=ExpectationScale)  # weighs the critic against peers
     status_counts: Counter[str] = field(default_factory=Counter)
     tagger_seconds: float = 0.0
     step_seconds: float = 0.0
@@ -97,9 +114,26 @@ class Rollout:
     results: tuple[ExecutionResult, ...]
     feedbacks: tuple[Feedback, ...]
     group_ids: np.ndarray  # (B,) index of each row's task within the step
-    td: np.ndarray  # (B,) reward units
+    td: np.ndarray  # (B,) reward units: reward - baseline
+    features: np.ndarray  # (B, F) execution features (baseline column included), as the buffer stores them
     valence: np.ndarray  # (B,)
     arousal: np.ndarray  # (B,)
+    tagger: TaggerStepStats  # the tagger's fit of this batch
+
+    @property
+    def rewards(self) -> np.ndarray:
+        return np.array([f.reward for f in self.feedbacks], np.float32)
+
+
+@dataclass(frozen=True)
+class Executed:
+    """Completions of some tasks, executed and rewarded (a rollout before the critic and the tagger)."""
+
+    tasks: tuple[Problem, ...]
+    completions: tuple[Completion, ...]
+    results: tuple[ExecutionResult, ...]
+    feedbacks: tuple[Feedback, ...]
+    group_ids: np.ndarray  # (B,) index of each row's task within the draw
 
     @property
     def rewards(self) -> np.ndarray:
@@ -136,6 +170,24 @@ def _seed_everything(seed: int, threads: int) -> None:
     torch.manual_seed(seed)
 
 
+def make_optimizer(policy: Policy, config: TrainConfig) -> torch.optim.Optimizer:
+    """Adam over the policy's trainable weights (lr) and its value head (value_lr): two groups."""
+    head = {id(p) for p in policy.value_head.parameters()}
+    body = [p for p in policy.trainable_parameters() if id(p) not in head]
+    return torch.optim.Adam([{"params": body, "lr": config.learn.lr},
+                             {"params": list(policy.value_head.parameters()), "lr": config.learn.value_lr}])
+
+
+def frozen_reference(config: TrainConfig) -> Policy | None:
+    """The starting policy, frozen, for the KL term (only when kl_coef > 0: it costs a second model)."""
+    if config.learn.kl_coef == 0:
+        return None
+    reference = load_policy(config.policy, seed=config.run.seed)
+    for parameter in reference.trainable_parameters():
+        parameter.requires_grad_(False)
+    return reference
+
+
 def start(config: TrainConfig, run_dir: Path, resume: bool = False) -> Run:
     """Build every stage of a run (or restore one from its last checkpoint)."""
     _seed_everything(config.run.seed, config.run.torch_threads)
@@ -144,14 +196,16 @@ def start(config: TrainConfig, run_dir: Path, resume: bool = False) -> Run:
     policy = load_policy(config.policy, seed=config.run.seed,
                          path=str(checkpoint.path / "policy") if checkpoint else None)
     train_tasks, eval_tasks = resolve_tasks(config)
+    uses_buffer = config.learn.nocturnal_every > 0 and config.learn.replay != "on_policy"
     run = Run(
         config=config, run_dir=run_dir, train_tasks=train_tasks, eval_tasks=eval_tasks, policy=policy,
-        optimizer=torch.optim.Adam(policy.trainable_parameters(), lr=config.learn.lr),
+        optimizer=make_optimizer(policy, config),
         tagger=TaggerTrainer(AffectiveTagger(policy.hidden_size, policy.hidden_size, proj_dim=config.affect.proj_dim,
                                              hidden=config.affect.hidden), config.affect),
-        buffer=CosmoBuffer(config.buffer) if config.learn.nocturnal_every > 0 else None,
+        buffer=CosmoBuffer(config.buffer) if uses_buffer else None,
         sandbox=Sandbox(config.sandbox), recorder=MetricsRecorder(run_dir / "metrics.jsonl"),
         thresholds=PruneThresholds(config.buffer.prune_valence, config.buffer.prune_arousal),
+        reference=frozen_reference(config),
         human_scold=load_scold_file(config.affect.scold_file) if config.affect.scold_file else None,
     )
     if checkpoint is not None:
@@ -161,12 +215,12 @@ def start(config: TrainConfig, run_dir: Path, resume: bool = False) -> Run:
     return run
 
 
-# ---- the wake step -------------------------------------------------------------------------------
+# ---- rollouts: sample, execute, reward, expect, tag ----------------------------------------------
 
 
-def draw_tasks(run: Run, step: int) -> list[Problem]:
-    """The step's training tasks: a seeded draw without replacement, reproducible on resume."""
-    rng = np.random.default_rng([run.config.run.seed, step])
+def draw_tasks(run: Run, key: int) -> list[Problem]:
+    """A seeded draw without replacement for wake step `key` (or a warm-up key), reproducible on resume."""
+    rng = np.random.default_rng([run.config.run.seed, key])
     n = min(run.config.run.prompts_per_step, len(run.train_tasks))
     return [run.train_tasks[i] for i in rng.choice(len(run.train_tasks), size=n, replace=False)]
 
@@ -176,57 +230,86 @@ def execute(run: Run, tasks: Sequence[Problem], completions: Sequence[Completion
     return run.sandbox.run_many(items)
 
 
-def td_errors(run: Run, rewards: np.ndarray, completions: Sequence[Completion], group_ids: np.ndarray) -> np.ndarray:
-    """TD = r - V(prompt) for PPO, r - the group's mean reward for GRPO (DESIGN 1)."""
-    if run.config.learn.algorithm == "grpo":
-        return group_td(torch.as_tensor(rewards), torch.as_tensor(group_ids)).numpy()
-    return rewards - np.array([c.prompt_value for c in completions], np.float32)
-
-
-def tag_rollout(run: Run, tasks: Sequence[Problem], completions: Sequence[Completion],
-                feedbacks: Sequence[Feedback], td: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Train the tagger on this batch's targets, then tag the batch: (valence, arousal)."""
-    started = time.perf_counter()
-    prompt_emb = np.stack([c.prompt_embedding for c in completions])
-    code_emb = np.stack([c.code_embedding for c in completions])
-    features = feature_matrix(feedbacks)
-    labels = scold_labels(feedbacks, [t.task_id for t in tasks], [c.code for c in completions], run.human_scold,
-                          run.config.affect.success_valence)
-    run.tagger.step(prompt_emb, code_emb, features, labels, td)
-    tags = tag(run.tagger.tagger, prompt_emb, code_emb, features)
-    run.tagger_seconds += time.perf_counter() - started
-    return np.array([t.valence for t in tags], np.float32), np.array([t.arousal for t in tags], np.float32)
-
-
-def rollout(run: Run, step: int) -> Rollout:
-    """Generate for the step's tasks, execute, reward, compute TDs and tag."""
-    return rollout_tasks(run, draw_tasks(run, step), step, run.config.run.samples_per_prompt)
-
-
-def rollout_tasks(run: Run, drawn: Sequence[Problem], step: int, group: int) -> Rollout:
-    """`group` completions for each of `drawn`, executed, rewarded and tagged."""
+def sample_and_execute(run: Run, drawn: Sequence[Problem], key: int, group: int) -> Executed:
+    """`group` completions for each of `drawn`, executed and rewarded."""
     tasks = [task for task in drawn for _ in range(group)]
-    completions = run.policy.generate([t.prompt for t in tasks], run.config.policy, seed=_step_seed(run, step),
+    completions = run.policy.generate([t.prompt for t in tasks], run.config.policy, seed=_step_seed(run, key),
                                       entry_points=[t.entry_point for t in tasks])
     results = execute(run, tasks, completions)
     feedbacks = [feedback(r, run.config.reward) for r in results]
-    group_ids = np.repeat(np.arange(len(drawn)), group)
-    rewards = np.array([f.reward for f in feedbacks], np.float32)
-    td = td_errors(run, rewards, completions, group_ids)
-    valence, arousal = tag_rollout(run, tasks, completions, feedbacks, td)
-    return Rollout(tuple(tasks), tuple(completions), tuple(results), tuple(feedbacks), group_ids, td, valence,
-                   arousal)
+    return Executed(tuple(tasks), tuple(completions), tuple(results), tuple(feedbacks),
+                    np.repeat(np.arange(len(drawn)), group))
 
 
-def _step_seed(run: Run, step: int) -> int:
-    return run.config.run.seed * 1_000_003 + step
+def _step_seed(run: Run, key: int) -> int:
+    return run.config.run.seed * 1_000_003 + key
 
 
-def trajectories(rollout_: Rollout) -> TrajectoryBatch:
+@dataclass(frozen=True)
+class Expectation:
+    """What the learner expected of each completion's reward, and the evidence it pooled (all (B,))."""
+
+    baseline: np.ndarray  # reward units: TD = reward - baseline
+    peer_mean: np.ndarray  # mean reward of the other attempts at the same prompt in the same step
+    peers: np.ndarray  # how many there were
+
+
+def expectation(run: Run, executed: Executed, prompt_value: np.ndarray) -> Expectation:
+    """PPO: the value head's V(prompt) pooled with the prompt's other attempts, the critic weighed by
+    the variances of earlier batches (`cosmocore.learn.expectation`), which this batch then updates;
+    GRPO: the group mean (DESIGN 1; docs/learner.md says why PPO pools)."""
+    rewards, groups = torch.as_tensor(executed.rewards), torch.as_tensor(executed.group_ids)
+    peer_mean, peers = peer_means(rewards, groups)
+    if run.config.learn.algorithm == "grpo":
+        baseline = rewards - group_td(rewards, groups)
+    else:
+        head = torch.as_tensor(prompt_value)
+        baseline = pooled_expectation(head, peer_mean, peers, run.expectation.critic_weight)
+        run.expectation = update_scale(run.expectation, rewards, groups, head)
+    return Expectation(baseline.numpy(), peer_mean.numpy(), peers.numpy())
+
+
+def fit_tags(run: Run, executed: Executed, expected: Expectation, prompt_emb: np.ndarray,
+             code_emb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, TaggerStepStats]:
+    """Fit the tagger on this batch's targets, then tag it: (features, valence, arousal, fit stats)."""
+    started = time.perf_counter()
+    td = executed.rewards - expected.baseline
+    features = feature_matrix(executed.feedbacks, expected.baseline, expected.peer_mean, expected.peers)
+    labels = scold_labels(executed.feedbacks, [t.task_id for t in executed.tasks],
+                          [c.code for c in executed.completions], run.human_scold, run.config.affect.success_valence)
+    stats = run.tagger.step(prompt_emb, code_emb, features, labels, td)
+    tags = tag(run.tagger.tagger, prompt_emb, code_emb, features)
+    run.tagger_seconds += time.perf_counter() - started
+    valence = np.array([t.valence for t in tags], np.float32)
+    return features, valence, np.array([t.arousal for t in tags], np.float32), stats
+
+
+def rollout(run: Run, step: int) -> Rollout:
+    """Generate for the step's tasks, execute, reward, compare with the baseline and tag."""
+    return rollout_tasks(run, draw_tasks(run, step), step, run.config.run.samples_per_prompt)
+
+
+def rollout_tasks(run: Run, drawn: Sequence[Problem], key: int, group: int) -> Rollout:
+    """`group` completions for each of `drawn` (sampling seed from `key`), executed, rewarded and tagged."""
+    executed = sample_and_execute(run, drawn, key, group)
+    cs = executed.completions
+    expected = expectation(run, executed, np.array([c.prompt_value for c in cs], np.float32))
+    features, valence, arousal, stats = fit_tags(run, executed, expected, np.stack([c.prompt_embedding for c in cs]),
+                                                 np.stack([c.code_embedding for c in cs]))
+    return Rollout(executed.tasks, cs, executed.results, executed.feedbacks, executed.group_ids,
+                   executed.rewards - expected.baseline, features, valence, arousal, stats)
+
+
+def normalised_entropy(run: Run, completion: Completion) -> float:
+    """Mean per-token entropy over ln |V|, in [0, 1]: the Prune Bin's curiosity gate for any vocabulary."""
+    return completion.mean_entropy / run.policy.max_entropy
+
+
+def trajectories(run: Run, rollout_: Rollout) -> TrajectoryBatch:
     return TrajectoryBatch.from_trajectories([
         Trajectory(np.asarray(c.prompt_ids, np.int32), np.asarray(c.completion_ids, np.int32), c.logprobs,
-                   f.reward, c.policy_version, t.task_id, c.mean_entropy)
-        for t, c, f in zip(rollout_.tasks, rollout_.completions, rollout_.feedbacks, strict=True)])
+                   f.reward, c.policy_version, t.task_id, normalised_entropy(run, c), rollout_.features[i])
+        for i, (t, c, f) in enumerate(zip(rollout_.tasks, rollout_.completions, rollout_.feedbacks, strict=True))])
 
 
 def store(run: Run, rollout_: Rollout) -> None:
@@ -237,8 +320,36 @@ def store(run: Run, rollout_: Rollout) -> None:
     if run.config.learn.replay == "success":
         keep = np.array([f.status == "passed" for f in rollout_.feedbacks])
     if keep.any():
-        batch = trajectories(rollout_).keep(keep)
+        batch = trajectories(run, rollout_).keep(keep)
         run.buffer.add(batch, Salience(rollout_.td[keep], rollout_.valence[keep], rollout_.arousal[keep]))
+
+
+# ---- the warm-up: a critic and a tagger before the first update ----------------------------------
+
+
+def warm_up(run: Run) -> dict[str, float]:
+    """Execute `value_warmup_rollouts` rollouts, fit the value head to their rewards (PPO), then fit the
+    tagger on them with the fitted critic's baselines. The policy itself is not changed."""
+    group = run.config.run.samples_per_prompt
+    batches = [sample_and_execute(run, draw_tasks(run, WARMUP_KEY + k), WARMUP_KEY + k, group)
+               for k in range(run.config.learn.value_warmup_rollouts)]
+    if not batches:
+        return {}
+    run.warmup_completions = sum(len(b.completions) for b in batches)
+    out = {"warmup/completions": float(run.warmup_completions)}
+    if run.config.learn.algorithm == "ppo":
+        everything = [c for b in batches for c in b.completions]
+        out["warmup/value_explained_var"] = run.policy.fit_value_head(
+            [c.prompt_ids for c in everything], [c.completion_ids for c in everything],
+            np.concatenate([b.rewards for b in batches]).tolist(), l2=run.config.learn.value_warmup_l2)
+    for batch in batches:
+        with torch.no_grad():
+            scored = run.policy.score([c.prompt_ids for c in batch.completions],
+                                      [c.completion_ids for c in batch.completions])
+        expected = expectation(run, batch, prompt_values(scored.values, scored.mask).numpy())
+        stats = fit_tags(run, batch, expected, scored.prompt_embedding.numpy(), scored.code_embedding.numpy())[3]
+    out.update({"warmup/tagger_valence_loss": stats.valence_loss, "warmup/tagger_arousal_loss": stats.arousal_loss})
+    return out
 
 
 # ---- updates -------------------------------------------------------------------------------------
@@ -254,7 +365,8 @@ class Minibatch:
     reward: np.ndarray  # (B,)
     group_td: np.ndarray  # (B,) GRPO advantage source: reward - group mean (stored)
     versions: np.ndarray  # (B,) policy versions that sampled them
-    per_weights: np.ndarray  # (B,) PER importance weights (1 on-policy)
+    per_weights: np.ndarray  # (B,) PER importance weights, batch mean 1 (1 on-policy)
+    old_values: list[np.ndarray] | None = None  # (T_i,) values at sampling time (value clipping); None = unknown
 
 
 def _padded(rows: Sequence[np.ndarray], width: int) -> torch.Tensor:
@@ -267,18 +379,27 @@ def _padded(rows: Sequence[np.ndarray], width: int) -> torch.Tensor:
 def token_batch(run: Run, mb: Minibatch) -> tuple[TokenBatch, Any]:
     """Score a minibatch under the current policy and build the objective's inputs."""
     scored = run.policy.score(mb.prompt_ids, mb.completion_ids)
-    behaviour = _padded(mb.behaviour_logp, scored.mask.shape[1])
+    width = scored.mask.shape[1]
     learn = run.config.learn
     weights = sample_weights(torch.as_tensor(mb.versions), run.policy.version, learn.staleness_cap,
                              torch.as_tensor(mb.per_weights, dtype=torch.float32))
-    reward = torch.as_tensor(mb.reward)
+    behaviour, ref = _padded(mb.behaviour_logp, width), reference_logp(run, mb)
     if learn.algorithm == "grpo":
-        adv = token_advantages(torch.as_tensor(mb.group_td), scored.mask)
-        return TokenBatch(scored.logp, behaviour, adv, scored.mask, scored.entropy, weights), scored
-    gae = ppo_advantages(reward, scored.values.detach(), scored.mask, learn.gamma, learn.gae_lambda,
-                         learn.normalise_advantages)
-    return TokenBatch(scored.logp, behaviour, gae.advantages, scored.mask, scored.entropy, weights,
-                      scored.values, gae.returns), scored
+        adv = token_advantages(torch.as_tensor(mb.group_td) / run.advantage_scale, scored.mask)
+        return TokenBatch(scored.logp, behaviour, adv, scored.mask, scored.entropy, weights, ref_logp=ref), scored
+    gae = ppo_advantages(torch.as_tensor(mb.reward), scored.values.detach(), scored.mask, learn.gamma,
+                         learn.gae_lambda, run.advantage_scale)
+    old = None if mb.old_values is None else _padded(mb.old_values, width)
+    return TokenBatch(scored.logp, behaviour, gae.advantages, scored.mask, scored.entropy, weights, scored.values,
+                      gae.returns, old, ref), scored
+
+
+def reference_logp(run: Run, mb: Minibatch) -> torch.Tensor | None:
+    """log pi_ref of the minibatch's tokens under the frozen starting policy (None without a KL term)."""
+    if run.reference is None:
+        return None
+    with torch.no_grad():
+        return run.reference.score(mb.prompt_ids, mb.completion_ids).logp
 
 
 def gradient_step(run: Run, mb: Minibatch) -> tuple[UpdateStats, Any]:
@@ -288,26 +409,64 @@ def gradient_step(run: Run, mb: Minibatch) -> tuple[UpdateStats, Any]:
     result.loss.backward()
     torch.nn.utils.clip_grad_norm_(run.policy.trainable_parameters(), run.config.learn.max_grad_norm)
     run.optimizer.step()
+    run.gradient_steps += 1
     stale = int((batch.weights == 0).sum()) if batch.weights is not None else 0
     variance = batch_confidence_variance(scored.logp, scored.values, scored.mask, run.config.learn.confidence_source)
     return result.stats(stale, variance), scored
 
 
+def rollout_minibatch(rollout_: Rollout, rows: np.ndarray) -> Minibatch:
+    """Rows of a wake batch as a minibatch (on-policy data: behaviour log-probs and values just sampled)."""
+    cs = rollout_.completions
+    group_td_ = rollout_.rewards - _group_means(rollout_.rewards, rollout_.group_ids)
+    return Minibatch([cs[i].prompt_ids for i in rows], [cs[i].completion_ids for i in rows],
+                     [cs[i].logprobs for i in rows], rollout_.rewards[rows], group_td_[rows].astype(np.float32),
+                     np.array([cs[i].policy_version for i in rows]), np.ones(len(rows), np.float32),
+                     [cs[i].values for i in rows])
+
+
 def wake_minibatches(run: Run, rollout_: Rollout) -> list[Minibatch]:
-    cs, size = rollout_.completions, run.config.learn.minibatch_size
-    rng = np.random.default_rng([run.config.run.seed, run.step, 7])
-    order = rng.permutation(len(cs))
-    group_td_ = (rollout_.rewards - _group_means(rollout_.rewards, rollout_.group_ids)).astype(np.float32)
-    return [Minibatch([cs[i].prompt_ids for i in rows], [cs[i].completion_ids for i in rows],
-                      [cs[i].logprobs for i in rows], rollout_.rewards[rows], group_td_[rows],
-                      np.array([cs[i].policy_version for i in rows]), np.ones(len(rows), np.float32))
-            for rows in np.array_split(order, max(1, int(np.ceil(len(cs) / size))))]
+    n, size = len(rollout_.completions), run.config.learn.minibatch_size
+    order = np.random.default_rng([run.config.run.seed, run.step, 7]).permutation(n)
+    return [rollout_minibatch(rollout_, rows) for rows in np.array_split(order, max(1, int(np.ceil(n / size))))]
 
 
 def _group_means(rewards: np.ndarray, group_ids: np.ndarray) -> np.ndarray:
     sums = np.bincount(group_ids, weights=rewards)
     counts = np.bincount(group_ids)
     return (sums / counts)[group_ids]
+
+
+def wake_advantage_scale(run: Run, rollout_: Rollout) -> float:
+    """The uncentred RMS of this wake batch's advantages (sampling-time values), or 1 (`advantage_scale`)."""
+    learn = run.config.learn
+    if learn.advantage_scale == "none":
+        return 1.0
+    cs = rollout_.completions
+    mask = _padded([np.ones(len(c.completion_ids)) for c in cs], max(len(c.completion_ids) for c in cs)).bool()
+    if learn.algorithm == "grpo":
+        group_td_ = rollout_.rewards - _group_means(rollout_.rewards, rollout_.group_ids)
+        return advantage_rms(token_advantages(torch.as_tensor(group_td_), mask), mask)
+    values = _padded([c.values for c in cs], mask.shape[1])
+    raw = terminal_gae(torch.as_tensor(rollout_.rewards), values, mask, learn.gamma, learn.gae_lambda)
+    return advantage_rms(raw.advantages, mask)
+
+
+def baseline_explained_variance(rollout_: Rollout) -> float:
+    """1 - Var(r - b) / Var(r) over the wake batch's completions: how much of the reward the
+    expectation behind TD and arousal foresaw."""
+    mask = torch.ones(len(rollout_.td), 1, dtype=torch.bool)
+    rewards = torch.as_tensor(rollout_.rewards).unsqueeze(-1)
+    return explained_variance(rewards - torch.as_tensor(rollout_.td).unsqueeze(-1), rewards, mask)
+
+
+def value_explained_variance(rollout_: Rollout) -> float:
+    """1 - Var(R - V) / Var(R) over the wake batch's tokens, V as sampled (before this step's update)."""
+    cs = rollout_.completions
+    width = max(len(c.completion_ids) for c in cs)
+    mask = _padded([np.ones(len(c.completion_ids)) for c in cs], width).bool()
+    returns = torch.as_tensor(rollout_.rewards).unsqueeze(-1) * mask  # gamma = 1: every token's return is r
+    return explained_variance(_padded([c.values for c in cs], width), returns, mask)
 
 
 def wake_update(run: Run, rollout_: Rollout) -> list[UpdateStats]:
@@ -341,47 +500,114 @@ def replay_minibatch(replay: ReplayBatch) -> Minibatch:
                      replay.is_weights.astype(np.float32))
 
 
-def nocturnal_phase(run: Run) -> dict[str, float]:
-    """M off-policy minibatches from the buffer; new TDs refresh priorities; the meta-step on pruning."""
-    if run.buffer is None or len(run.buffer) == 0:
+@dataclass
+class PhaseTally:
+    """What one nocturnal phase replayed (summed over its minibatches)."""
+
+    rows: int = 0
+    member_rows: int = 0  # replayed rows that were Dream Queue members when drawn
+    members: int = 0  # Dream Queue size at each draw, summed
+    others: int = 0  # non-members at each draw, summed
+    weight: float = 0.0  # sum of the per-row loss weights applied (PER x freshness)
+    joined: int = 0
+    left: int = 0
+    pruned: int = 0
+
+    def add(self, replay: ReplayBatch, dream_size: int, size: int, weights: np.ndarray) -> None:
+        self.rows += len(replay)
+        self.member_rows += int(replay.in_dream.sum())
+        self.members += dream_size
+        self.others += size - dream_size
+        self.weight += float(weights.sum())
+
+    def refreshed(self, updated: Updated) -> None:
+        self.joined += updated.joined
+        self.left += updated.left
+        self.pruned += updated.pruned
+
+    def metrics(self) -> dict[str, float | None]:
+        ratio = dream_rate_ratio(self.member_rows, self.members, self.rows - self.member_rows, self.others)
+        return {"nocturnal/dream_share": self.member_rows / max(1, self.rows), "nocturnal/dream_rate_ratio": ratio,
+                "nocturnal/mean_weight": self.weight / max(1, self.rows), "buffer/dream_joins": float(self.joined),
+                "buffer/dream_leaves": float(self.left), "nocturnal/pruned_on_refresh": float(self.pruned)}
+
+
+def nocturnal_phase(run: Run, rollout_: Rollout) -> dict[str, float | None]:
+    """M off-policy minibatches (from the buffer, or the latest wake batch for `on_policy`), then the
+    meta-step on pruning."""
+    if run.config.learn.replay == "on_policy":
+        return on_policy_epochs(run, rollout_)
+    if run.buffer is None:
         return {}
+    expired = run.buffer.expire(run.policy.version - run.config.learn.staleness_cap)
+    if len(run.buffer) == 0:
+        return {"nocturnal/expired": float(expired)}
     rng = np.random.default_rng([run.config.run.seed, run.step, 11])
-    stats, dream_rows, rows = [], 0, 0
+    stats, tally = [], PhaseTally()
     for _ in range(run.config.learn.nocturnal_minibatches):
+        dream_size, size = run.buffer.dream_size, len(run.buffer)
         replay = draw_replay(run, rng)
         update, scored = gradient_step(run, replay_minibatch(replay))
         stats.append(update)
-        dream_rows += int(replay.from_dream.sum())
-        rows += len(replay)
-        refresh_priorities(run, replay, scored)
-    meta = meta_step(run, stats)
-    return {**_mean_stats(stats, "nocturnal"), "nocturnal/dream_share": dream_rows / max(1, rows), **meta}
+        tally.add(replay, dream_size, size, replay.is_weights)
+        tally.refreshed(refresh_tags(run, replay, scored))
+    return {**_mean_stats(stats, "nocturnal"), **tally.metrics(), "nocturnal/expired": float(expired),
+            "nocturnal/samples": float(sum(s.samples for s in stats)), **meta_step(run, stats)}
 
 
-def refresh_priorities(run: Run, replay: ReplayBatch, scored: Any) -> None:
-    """PPO: TD = r - V_new(prompt) from the update's own scoring; GRPO keeps the stored group TD."""
+def on_policy_epochs(run: Run, rollout_: Rollout) -> dict[str, float | None]:
+    """The `ppo-epochs` control: the replay methods' M minibatches of the same size, drawn from the
+    latest wake batch (cycling through permutations of it), so extra updates are on-policy epochs."""
+    learn, n = run.config.learn, len(rollout_.completions)
+    rng = np.random.default_rng([run.config.run.seed, run.step, 11])
+    need = learn.nocturnal_minibatches * learn.replay_batch_size
+    order = np.concatenate([rng.permutation(n) for _ in range(-(-need // n))])[:need]
+    stats = [gradient_step(run, rollout_minibatch(rollout_, rows))[0]
+             for rows in np.split(order, learn.nocturnal_minibatches)] if need else []
+    return {**_mean_stats(stats, "nocturnal"), "nocturnal/samples": float(sum(s.samples for s in stats)),
+            "nocturnal/confidence_variance": _mean_variance(stats)}
+
+
+def refresh_tags(run: Run, replay: ReplayBatch, scored: Any) -> Updated:
+    """Re-tag the drawn items with the update's own scoring: TD = r - b_new, b_new the new V(prompt)
+    pooled with the stored peers (PPO; GRPO keeps its group TD), and the tagger's valence and arousal
+    from the current embeddings and the new baseline. They join or leave the Dream Queue, and the
+    Prune Bin may delete them."""
     assert run.buffer is not None
+    trajs = replay.trajectories
     if run.config.learn.algorithm == "grpo":
-        return
-    values = prompt_values(scored.values, scored.mask).numpy()
-    run.buffer.update(replay.ids, replay.trajectories.reward - values)
+        td = np.asarray(replay.salience.td, np.float32)
+    else:
+        stored = torch.as_tensor(trajs.features)
+        baseline = pooled_expectation(prompt_values(scored.values, scored.mask), stored[:, PEER_MEAN], stored[:, PEERS],
+                                      run.expectation.critic_weight)
+        td = trajs.reward - baseline.numpy()
+    features = with_baselines(trajs.features, trajs.reward - td)
+    tags = tag(run.tagger.tagger, scored.prompt_embedding.numpy(), scored.code_embedding.numpy(), features)
+    return run.buffer.update(replay.ids, td, np.array([t.valence for t in tags], np.float32),
+                             np.array([t.arousal for t in tags], np.float32))
 
 
-def meta_step(run: Run, stats: Sequence[UpdateStats]) -> dict[str, float]:
-    """Below the confidence-variance threshold, raise the prune thresholds (docs/learner.md)."""
+def _mean_variance(stats: Sequence[UpdateStats]) -> float:
+    return float(np.nanmean([s.confidence_variance for s in stats])) if stats else float("nan")
+
+
+def meta_step(run: Run, stats: Sequence[UpdateStats]) -> dict[str, float | None]:
+    """Move the prune thresholds with confidence variance (both ways) and re-examine stored items."""
     assert run.buffer is not None
-    variance = float(np.nanmean([s.confidence_variance for s in stats])) if stats else float("nan")
-    if not run.config.buffer.prune or run.config.learn.meta_lr == 0 or len(run.buffer) < 2:
-        return {"nocturnal/confidence_variance": variance}
-    sample = run.buffer.sample_uniform(min(256, len(run.buffer)), np.random.default_rng([run.step, 13]))
-    exempt = sample.trajectories.entropy > run.config.buffer.prune_entropy
-    new = meta_prune_step(run.thresholds, variance, sample.salience.valence, sample.salience.arousal, exempt,
-                          run.config.learn)
-    if new != run.thresholds:
-        run.thresholds = new
-        run.buffer.set_prune_thresholds(new.valence, new.arousal)
-    return {"nocturnal/confidence_variance": variance, "nocturnal/prune_valence": new.valence,
-            "nocturnal/prune_arousal": new.arousal}
+    variance = _mean_variance(stats)
+    out: dict[str, float | None] = {"nocturnal/confidence_variance": variance}
+    if run.config.buffer.prune and run.config.learn.meta_lr > 0 and len(run.buffer) >= 2:
+        sample = run.buffer.sample_uniform(min(256, len(run.buffer)), np.random.default_rng([run.step, 13]))
+        exempt = sample.trajectories.entropy > run.config.buffer.prune_entropy
+        floor = PruneThresholds(run.config.buffer.prune_valence, run.config.buffer.prune_arousal)
+        new = meta_prune_step(run.thresholds, variance, sample.salience.valence, sample.salience.arousal, exempt,
+                              run.config.learn, floor)
+        if new != run.thresholds:
+            run.thresholds = new
+            run.buffer.set_prune_thresholds(new.valence, new.arousal)
+            out["nocturnal/pruned_by_sweep"] = float(run.buffer.prune_existing())
+    return {**out, "nocturnal/prune_valence": run.thresholds.valence, "nocturnal/prune_arousal": run.thresholds.arousal}
 
 
 # ---- evaluation and metrics ----------------------------------------------------------------------
@@ -403,19 +629,24 @@ def evaluate(run: Run) -> dict[str, float]:
     return out
 
 
-def rollout_metrics(run: Run, r: Rollout) -> dict[str, float]:
+def rollout_metrics(run: Run, r: Rollout) -> dict[str, float | None]:
     entropy = np.array([c.mean_entropy for c in r.completions])
     low = r.valence < LOW_VALENCE
     counts = Counter(f.status for f in r.feedbacks)
-    out = {"rollout/pass_rate": float(np.mean([f.status == "passed" for f in r.feedbacks])),
-           "rollout/hallucination": float(np.mean([f.hallucinated for f in r.feedbacks])),
-           "rollout/mean_reward": float(r.rewards.mean()), "rollout/entropy": float(entropy.mean()),
-           "rollout/entropy_low_valence": float(entropy[low].mean()) if low.any() else None,
-           "rollout/entropy_rest": float(entropy[~low].mean()) if (~low).any() else None,
-           "rollout/low_valence_n": float(low.sum()), "rollout/td_abs": float(np.abs(r.td).mean()),
-           "affect/valence": float(r.valence.mean()), "affect/arousal": float(r.arousal.mean())}
+    out: dict[str, float | None] = {
+        "rollout/pass_rate": float(np.mean([f.status == "passed" for f in r.feedbacks])),
+        "rollout/hallucination": float(np.mean([f.hallucinated for f in r.feedbacks])),
+        "rollout/mean_reward": float(r.rewards.mean()), "rollout/entropy": float(entropy.mean()),
+        "rollout/entropy_low_valence": float(entropy[low].mean()) if low.any() else None,
+        "rollout/entropy_rest": float(entropy[~low].mean()) if (~low).any() else None,
+        "rollout/low_valence_n": float(low.sum()), "rollout/td_abs": float(np.abs(r.td).mean()),
+        "affect/valence": float(r.valence.mean()), "affect/arousal": float(r.arousal.mean()),
+        "affect/dream_candidates": float(np.mean((np.abs(r.valence) > run.config.buffer.dream_valence)
+                                                 & (r.arousal > run.config.buffer.dream_arousal))),
+        "tagger/valence_loss": r.tagger.valence_loss, "tagger/arousal_loss": r.tagger.arousal_loss,
+        "tagger/arousal_rms": r.tagger.arousal_rms}
     out.update({f"rollout/status/{s}": float(counts.get(s, 0)) for s in STATUSES})
-    return out  # type: ignore[return-value]
+    return out
 
 
 def _mean_stats(stats: Sequence[UpdateStats], stage: str) -> dict[str, float]:
@@ -436,8 +667,11 @@ def save(run: Run) -> None:
     }
     if run.buffer is not None:
         writers["buffer"] = lambda d: run.buffer.save(d / "buffer")  # type: ignore[union-attr]
-    state = {"completions": run.completions, "status_counts": dict(run.status_counts),
-             "version": run.policy.version, "thresholds": [run.thresholds.valence, run.thresholds.arousal],
+    state = {"completions": run.completions, "warmup_completions": run.warmup_completions,
+             "gradient_steps": run.gradient_steps, "advantage_scale": run.advantage_scale,
+             "expectation": dataclasses.asdict(run.expectation),
+             "status_counts": dict(run.status_counts), "version": run.policy.version,
+             "thresholds": [run.thresholds.valence, run.thresholds.arousal],
              "tagger_seconds": run.tagger_seconds, "step_seconds": run.step_seconds,
              "torch_rng": torch.get_rng_state().tolist()}
     checkpoints.save(run.run_dir, run.step, writers, state)
@@ -446,6 +680,9 @@ def save(run: Run) -> None:
 def _restore(run: Run, checkpoint: checkpoints.Checkpoint) -> None:
     state = checkpoint.state()
     run.step, run.completions = checkpoint.step, int(state["completions"])
+    run.warmup_completions, run.gradient_steps = int(state["warmup_completions"]), int(state["gradient_steps"])
+    run.advantage_scale = float(state["advantage_scale"])
+    run.expectation = ExpectationScale(**state["expectation"])
     run.status_counts = Counter(state["status_counts"])
     run.policy.version = int(state["version"])
     run.thresholds = PruneThresholds(*state["thresholds"])
@@ -462,13 +699,18 @@ def _restore(run: Run, checkpoint: checkpoints.Checkpoint) -> None:
 # ---- the run, top to bottom ----------------------------------------------------------------------
 
 
-def wake_step(run: Run, step: int) -> dict[str, float]:
+def wake_step(run: Run, step: int) -> tuple[Rollout, dict[str, float | None]]:
     r = rollout(run, step)
     run.completions += len(r.completions)
     run.status_counts.update(f.status for f in r.feedbacks)
+    run.advantage_scale = wake_advantage_scale(run, r)
+    explained = value_explained_variance(r) if run.config.learn.algorithm == "ppo" else None
     updates = wake_update(run, r)
     store(run, r)
-    return {**rollout_metrics(run, r), **_mean_stats(updates, "update")}
+    return r, {**rollout_metrics(run, r), **_mean_stats(updates, "update"), "update/value_explained_var": explained,
+               "update/baseline_explained_var": baseline_explained_variance(r),
+               "update/critic_weight": run.expectation.critic_weight,
+               "update/advantage_scale": run.advantage_scale}
 
 
 def step_metrics(run: Run, started: float) -> dict[str, float]:
@@ -476,7 +718,7 @@ def step_metrics(run: Run, started: float) -> dict[str, float]:
     out = {"perf/completions": float(run.completions), "perf/wall_s": run.step_seconds,
            "perf/samples_per_s": run.completions / max(run.step_seconds, 1e-9),
            "perf/tagger_overhead": run.tagger_seconds / max(run.step_seconds, 1e-9),
-           "update/policy_version": float(run.policy.version)}
+           "update/policy_version": float(run.policy.version), "update/gradient_steps": float(run.gradient_steps)}
     if run.buffer is not None:
         out.update(run.buffer.stats().metrics())
     return out
@@ -491,8 +733,9 @@ BaselineCache = dict[tuple[Any, ...], dict[str, float]]
 
 
 def baseline_evaluation(run: Run, cache: BaselineCache | None) -> dict[str, float]:
-    """The held-out evaluation before training. Greedy decoding depends only on the starting weights,
-    so runs of a grid that start from the same model share it (`cache`, keyed by model and tasks)."""
+    """The held-out evaluation before training. Greedy decoding depends only on the starting weights
+    (the warm-up fits only the value head), so runs of a grid that start from the same model share it
+    (`cache`, keyed by model and tasks)."""
     key = (run.config.policy, run.config.reward, tuple(t.task_id for t in run.eval_tasks))
     if cache is not None and key in cache:
         return cache[key]
@@ -502,20 +745,30 @@ def baseline_evaluation(run: Run, cache: BaselineCache | None) -> dict[str, floa
     return result
 
 
+def begin(run: Run, baselines_: BaselineCache | None) -> None:
+    """Step 0 of a fresh run (or one killed before its step-0 checkpoint): the warm-up and the
+    baseline evaluation, logged as step 0, then a checkpoint so a resume never redoes them."""
+    run.recorder.truncate_after(-1)
+    metrics = {**warm_up(run), **baseline_evaluation(run, baselines_), "perf/completions": 0.0,
+               "update/gradient_steps": 0.0}
+    run.recorder.log(0, metrics)
+    save(run)
+
+
 def train(config: TrainConfig, run_dir: Path, resume: bool = False,
-          on_step: Callable[[int, dict[str, float]], None] | None = None,
+          on_step: Callable[[int, dict[str, Any]], None] | None = None,
           baselines: BaselineCache | None = None) -> Path:
     """Run (or resume) a training run in `run_dir`; returns the metrics file."""
     run = start(config, run_dir, resume)
     try:
-        if run.step == 0 and not resume_has_baseline(run):
-            run.recorder.log(0, {**baseline_evaluation(run, baselines), "perf/completions": 0.0})
+        if run.step == 0:
+            begin(run, baselines)
         for step in range(run.step + 1, config.run.steps + 1):
             started = time.perf_counter()
             run.step = step
-            metrics = wake_step(run, step)
+            r, metrics = wake_step(run, step)
             if nocturnal_due(step, config.learn.nocturnal_every):
-                metrics.update(nocturnal_phase(run))
+                metrics.update(nocturnal_phase(run, r))
             metrics.update(step_metrics(run, started))
             if _eval_due(run, step):
                 metrics.update(evaluate(run))
@@ -531,14 +784,10 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False,
     return run.recorder.path
 
 
-def resume_has_baseline(run: Run) -> bool:
-    from cosmocore.telemetry import read_metrics
-
-    return any(row.get("step") == 0 for row in read_metrics(run.recorder.path))
-
-
 def _write_done(run: Run) -> None:
-    (run.run_dir / "DONE.json").write_text(json.dumps({"steps": run.step, "completions": run.completions}))
+    (run.run_dir / "DONE.json").write_text(json.dumps({"steps": run.step, "completions": run.completions,
+                                                        "warmup_completions": run.warmup_completions,
+                                                        "gradient_steps": run.gradient_steps}))
 
 
 def check_run_dir(run_dir: Path, resume: bool) -> None:

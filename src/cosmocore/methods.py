@@ -1,18 +1,23 @@
 """The compared methods: presets of one `TrainConfig`, so only the named mechanism differs.
 
-    method              nocturnal phase  replay draws                          priority        Dream Queue  Prune Bin
+    method              nocturnal phase  replay draws                          priority        DQ eviction  Prune Bin
     ppo                 off              -                                     -               -            -
-    uniform-replay      on               uniform over the buffer               -               off          off
+    ppo-epochs          on               the latest wake batch (more epochs)   -               -            -
+    uniform-replay      on               uniform over the buffer               |TD|            off          off
     per                 on               proportional to priority (PER)        |TD|            off          off
-    success-replay      on               uniform over passing trajectories     -               off          off
-    cosmocore           on               80% Dream Queue by priority, 20% all  |TD|+0.6|v|a    on (x5)      on
-    cosmocore-no-prio   on               uniform over the buffer               -               off          on
-    cosmocore-no-prune  on               80% Dream Queue by priority, 20% all  |TD|+0.6|v|a    on (x5)      off
+    success-replay      on               uniform over passing trajectories     |TD|            off          off
+    cosmocore           on               80% Dream Queue by priority, 20% all  |TD|+0.6|v|a    protected    on
+    cosmocore-no-prio   on               uniform over the buffer               |TD|            off          on
+    cosmocore-no-prune  on               80% Dream Queue by priority, 20% all  |TD|+0.6|v|a    protected    off
 
-Every method executes the same completions per wake step (the environment budget) and every replay
-method does the same number of off-policy minibatches of the same size (the replay volume), so
-"more replay" is never mistaken for "affective replay". The tagger runs in every method (its
-valence is also a measurement), but only the cosmocore methods let it steer the buffer; the
+Every method executes the same completions per wake step (the environment budget) and the same
+warm-up. Every method but plain `ppo` (the paper's baseline) takes the same gradient steps on the
+same number of rows: the wake epochs, plus M nocturnal minibatches of the same size every K steps,
+with importance weights of batch mean 1; `ppo-epochs` spends those extra steps on the latest wake
+batch, so "more updates" is never mistaken for "replay", and `uniform-replay` spends them on the
+buffer without affect, so "more replay" is never mistaken for "affective replay". The tagger runs
+and Dream Queue membership is measured in every buffer (its valence and arousal are measurements
+too), but only the cosmocore methods let them steer sampling, eviction and pruning; the
 meta-gradient on the prune thresholds runs only where the Prune Bin is on. A preset is a set of
 dotted overrides applied before the user's own (`--learn.lr 3e-5` still wins).
 """
@@ -27,15 +32,16 @@ from cosmocore import configfile
 from cosmocore.config import TrainConfig
 from cosmocore.errors import InputError
 
-_NO_AFFECT = {"buffer.dream_queue": False, "buffer.prune": False, "learn.meta_lr": 0.0}
+_NO_AFFECT = {"buffer.protect_dream": False, "buffer.prune": False, "learn.meta_lr": 0.0}
 
 METHODS: dict[str, dict[str, Any]] = {
     "ppo": {"learn.nocturnal_every": 0, **_NO_AFFECT},
+    "ppo-epochs": {"learn.replay": "on_policy", **_NO_AFFECT},
     "uniform-replay": {"learn.replay": "uniform", "buffer.affect_weight": 0.0, **_NO_AFFECT},
     "per": {"learn.replay": "priority", "buffer.affect_weight": 0.0, **_NO_AFFECT},
     "success-replay": {"learn.replay": "success", "buffer.affect_weight": 0.0, **_NO_AFFECT},
     "cosmocore": {"learn.replay": "dream_mix"},
-    "cosmocore-no-prio": {"learn.replay": "uniform", "buffer.dream_queue": False, "buffer.affect_weight": 0.0},
+    "cosmocore-no-prio": {"learn.replay": "uniform", "buffer.protect_dream": False, "buffer.affect_weight": 0.0},
     "cosmocore-no-prune": {"learn.replay": "dream_mix", "buffer.prune": False, "learn.meta_lr": 0.0},
 }
 BASELINES = ("ppo", "uniform-replay")  # what every report compares CosmoCore against, paired by seed

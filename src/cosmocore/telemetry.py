@@ -3,7 +3,8 @@
 Each `log(step, metrics)` appends one line `{"step": S, "rollout/pass_rate": ..., ...}` and flushes it,
 so a killed run loses at most the line being written; `truncate_after(step)` drops the lines a resumed
 run will write again, so the file never holds a step twice. Keys must be namespaced by stage
-(`rollout/`, `sandbox/`, `buffer/`, `update/`, `affect/`, `eval/`, `perf/`); values must be finite
+(`rollout/`, `sandbox/`, `buffer/`, `update/`, `affect/`, `tagger/`, `warmup/`, `nocturnal/`, `eval/`,
+`perf/`); values must be finite
 numbers or None. TensorBoard is optional: pass `tensorboard_dir` and have `tensorboard` installed.
 """
 
@@ -16,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-STAGES = ("rollout", "sandbox", "buffer", "update", "affect", "eval", "perf", "nocturnal")
+STAGES = ("rollout", "sandbox", "buffer", "update", "affect", "tagger", "warmup", "eval", "perf", "nocturnal")
 
 
 def check_key(key: str) -> None:

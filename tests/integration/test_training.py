@@ -60,7 +60,7 @@ def test_a_run_directory_holds_config_metrics_and_checkpoints(tiny_llama: Path, 
 @pytest.mark.parametrize(("args", "message"), [
     (["--buffer.capacityy", "5"], "unknown config key 'buffer.capacityy' (did you mean 'buffer.capacity'?)"),
     (["--learn.lr", "fast"], "config key 'learn.lr' must be float, got 'fast'"),
-    (["--buffer.dream_multiplier", "-1"], "invalid buffer setting dream_multiplier=-1.0"),
+    (["--buffer.dream_valence", "-1"], "invalid buffer setting dream_valence=-1.0"),
     (["--method", "dqn"], "unknown method 'dqn'"),
 ])
 def test_a_bad_config_fails_before_any_work_naming_the_key(tmp_path: Path, args: list[str], message: str) -> None:

@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 
 import cosmocore.affect as affect
-from cosmocore.affect.features import FEATURE_DIM, FEATURE_NAMES, execution_features, feature_matrix
+from cosmocore.affect.features import (
+    BASELINE,
+    FEATURE_DIM,
+    FEATURE_NAMES,
+    execution_features,
+    feature_matrix,
+    with_baselines,
+)
 from cosmocore.affect.scold import STATUS_SCOLD, load_scold_file, scold_labels, status_scold
 from cosmocore.errors import InputError
 from cosmocore.types import STATUSES, Feedback
@@ -19,13 +26,13 @@ def _fb(status="passed", reward=1.0, fraction=1.0, duration=0.0):
     return Feedback(reward, status, fraction, duration)
 
 
-def test_feature_layout_is_reward_status_onehot_fraction_log_duration():
-    assert FEATURE_DIM == 11
+def test_feature_layout_is_reward_status_onehot_fraction_log_duration_baseline():
+    assert FEATURE_DIM == 14
     assert FEATURE_NAMES[0] == "reward"
     assert FEATURE_NAMES[1:9] == tuple(f"status={s}" for s in STATUSES)
-    assert FEATURE_NAMES[9:] == ("pass_fraction", "log1p_duration_s")
-    vector = execution_features(_fb("name_error", -0.8, 0.25, math.e - 1))  # log1p(e - 1) = 1
-    expected = [-0.8, 0, 0, 0, 1, 0, 0, 0, 0, 0.25, 1.0]  # name_error is the 4th status
+    assert FEATURE_NAMES[9:] == ("pass_fraction", "log1p_duration_s", "baseline", "peer_mean", "peers")
+    vector = execution_features(_fb("name_error", -0.8, 0.25, math.e - 1), 0.4, 0.5, 3)  # log1p(e - 1) = 1
+    expected = [-0.8, 0, 0, 0, 1, 0, 0, 0, 0, 0.25, 1.0, 0.4, 0.5, 3]  # name_error is the 4th status
     assert vector.dtype == np.float32
     assert vector.tolist() == pytest.approx(expected)
 
@@ -36,6 +43,14 @@ def test_feature_matrix_stacks_rows_and_handles_an_empty_batch():
     assert rows[1, 1 + STATUSES.index("timeout")] == 1.0
     assert rows[1, 10] == pytest.approx(math.log1p(10.0))
     assert feature_matrix([]).shape == (0, FEATURE_DIM)
+
+
+def test_with_baselines_rewrites_only_the_baseline_column_of_a_copy():
+    rows = feature_matrix([_fb(), _fb("timeout", -0.6, 0.0, 10.0)], baselines=[0.1, 0.2])
+    new = with_baselines(rows, np.array([0.9, -0.5]))
+    assert new[:, BASELINE].tolist() == pytest.approx([0.9, -0.5])
+    assert rows[:, BASELINE].tolist() == pytest.approx([0.1, 0.2])  # the input is untouched
+    assert np.array_equal(np.delete(new, BASELINE, axis=1), np.delete(rows, BASELINE, axis=1))
 
 
 def test_status_table_covers_every_status_and_puts_failures_in_the_dream_range():

@@ -49,11 +49,11 @@ def test_outputs_stay_in_range_even_for_huge_embeddings():
 
 
 def test_parameter_count_follows_the_documented_formula():
-    # D = 16 + 16 + 11 = 43 != 512: projection 43 * 512 + 512, then 512 * 128 + 128 + 128 * 2 + 2
-    assert tagger_param_count(43) == 512 * 43 + 66434 == 88450
-    assert AffectiveTagger(16, 16).param_count() == 88450
-    # D = 250 + 251 + 11 = 512: no projection, the paper's 512 -> 128 -> 2
-    plain = AffectiveTagger(250, 251)
+    # D = 16 + 16 + 14 = 46 != 512: projection 46 * 512 + 512, then 512 * 128 + 128 + 128 * 2 + 2
+    assert tagger_param_count(46) == 512 * 46 + 66434 == 89986
+    assert AffectiveTagger(16, 16).param_count() == 89986
+    # D = 249 + 249 + 14 = 512: no projection, the paper's 512 -> 128 -> 2
+    plain = AffectiveTagger(249, 249)
     assert plain.param_count() == tagger_param_count(512) == 65922
     assert isinstance(plain.project, torch.nn.Identity)
     assert overhead_ratio(88450, 884500) == pytest.approx(0.1)
@@ -101,13 +101,27 @@ def test_tagger_learns_status_valence_and_td_arousal():
     prompt, code, features, feedbacks = _inputs(batch=32, seed=1)
     scold = scold_labels(feedbacks, ["t"] * 32, ["c"] * 32)
     td = np.linspace(-1.0, 1.0, 32).astype(np.float32) * (features[:, 1] + 0.5)  # depends on the status
-    trainer = TaggerTrainer(AffectiveTagger(16, 16), AffectConfig(lr=3e-3, l2=1e-5))
+    trainer = TaggerTrainer(AffectiveTagger(16, 16), AffectConfig(lr=3e-3, l2=1e-5, steps=1, memory=0))
     first = trainer.step(prompt, code, features, scold, td)
     for _ in range(150):
         last = trainer.step(prompt, code, features, scold, td)
     assert last.valence_loss < 0.05 * first.valence_loss
     assert last.arousal_loss < 0.5 * first.arousal_loss
     assert trainer.steps == 151 and trainer.scale.batches == 151
+
+
+def test_each_batch_takes_the_configured_adam_steps_over_the_batch_and_the_recent_memory():
+    torch.manual_seed(0)
+    prompt, code, features, feedbacks = _inputs(batch=8, seed=1)
+    scold = scold_labels(feedbacks, ["t"] * 8, ["c"] * 8)
+    td = np.linspace(-1.0, 1.0, 8).astype(np.float32)
+    trainer = TaggerTrainer(AffectiveTagger(16, 16), AffectConfig(steps=5, memory=12))
+    for batch in range(3):
+        trainer.step(prompt, code, features, scold, td)
+        assert len(trainer.memory) == min(12, 8 * (batch + 1))  # the most recent rows, at most `memory`
+    assert trainer.optimizer.state_dict()["state"][0]["step"].item() == 15  # 3 batches x 5 Adam steps
+    assert trainer.steps == 3
+    assert torch.equal(trainer.memory.scold[-8:], torch.as_tensor(scold))  # the newest batch is last
 
 
 def test_save_then_load_gives_the_same_tags_and_the_same_next_step(tmp_path):

@@ -86,7 +86,8 @@ def _batch():
         completion_ids=np.array([10, 11, 12, 13, 14], np.int32), completion_lengths=np.array([2, 1, 2]),
         behaviour_logprobs=np.array([-0.1, -0.2, -0.3, -0.4, -0.5], np.float32),
         reward=np.array([1.0, -0.3, -1.0], np.float32), policy_version=np.array([7, 7, 8]),
-        entropy=np.array([0.1, 0.5, 0.9], np.float32), task_names=("a", "b"), task_index=np.array([1, 0, 1]))
+        entropy=np.array([0.1, 0.5, 0.9], np.float32), task_names=("a", "b"), task_index=np.array([1, 0, 1]),
+        features=np.array([[1.0, 0.0], [2.0, 0.5], [3.0, 1.0]], np.float32))
 
 
 def test_the_payload_store_gives_back_what_it_was_given_row_by_row():
@@ -99,13 +100,30 @@ def test_the_payload_store_gives_back_what_it_was_given_row_by_row():
     assert rows[1].prompt_ids.tolist() == [1, 2, 3] and rows[1].completion_ids.tolist() == [10, 11]
     assert rows[1].reward == 1.0 and rows[1].policy_version == 7 and rows[1].entropy == pytest.approx(0.1)
     assert out.task_id(1) == "b" and store.take(np.array([0])).task_id(0) == "a"
+    assert out.features.tolist() == [[3.0, 1.0], [1.0, 0.0]] and out.features.dtype == np.float32
+
+
+def test_the_payload_store_refuses_features_of_another_width_naming_both():
+    store = PayloadStore(10)
+    store.put(np.array([0, 1, 2]), _batch())
+    wider = TrajectoryBatch(**{**_batch().__dict__, "features": np.zeros((3, 5), np.float32)})
+    with pytest.raises(ValueError, match=r"width 5 .* width 2"):
+        store.put(np.array([3, 4, 5]), wider)
+    assert store.prompts.used == 4  # refused before anything was written
+
+
+def test_the_payload_store_keeps_a_zero_width_feature_column():
+    store = PayloadStore(4)
+    store.put(np.array([1, 3, 0]), TrajectoryBatch(**{**_batch().__dict__, "features": np.zeros((3, 0), np.float32)}))
+    assert store.take(np.array([3, 1])).features.shape == (2, 0)
 
 
 def test_per_item_records_survive_a_round_trip_through_a_columnar_batch():
-    rows = [([1, 2], [3], [-0.5], 1.0, 4, "x", 0.2), ([], [5, 6], [-1.0, -2.0], -0.3, 5, "y", 0.7),
-            ([7], [], [], 0.0, 5, "x", 0.0)]
-    items = [Trajectory(np.array(p, np.int32), np.array(c, np.int32), np.array(lp, np.float32), r, v, t, e)
-             for p, c, lp, r, v, t, e in rows]
+    rows = [([1, 2], [3], [-0.5], 1.0, 4, "x", 0.2, [1.0, 0.0]),
+            ([], [5, 6], [-1.0, -2.0], -0.3, 5, "y", 0.7, [0.0, 2.0]),
+            ([7], [], [], 0.0, 5, "x", 0.0, [0.5, 0.5])]
+    items = [Trajectory(np.array(p, np.int32), np.array(c, np.int32), np.array(lp, np.float32), r, v, t, e,
+                        np.array(f, np.float32)) for p, c, lp, r, v, t, e, f in rows]
     batch = TrajectoryBatch.from_trajectories(items)
     batch.check()
     assert batch.task_names == ("x", "y")
@@ -116,15 +134,23 @@ def test_per_item_records_survive_a_round_trip_through_a_columnar_batch():
         assert back.behaviour_logprobs.tolist() == item.behaviour_logprobs.tolist()
         assert (back.reward, back.policy_version, back.task_id) == (pytest.approx(item.reward), item.policy_version,
                                                                     item.task_id)
+        assert back.features.tolist() == item.features.tolist()
     reordered = batch.take(np.array([2, 0]))
     assert reordered.item(0).prompt_ids.tolist() == [7] and reordered.item(1).completion_ids.tolist() == [3]
+    assert reordered.features.tolist() == [[0.5, 0.5], [1.0, 0.0]] and batch.features.dtype == np.float32
+
+
+def test_a_batch_built_from_no_records_is_empty_and_consistent():
+    batch = TrajectoryBatch.from_trajectories([])
+    batch.check()
+    assert len(batch) == 0 and batch.features.shape == (0, 0)
 
 
 def test_a_batch_filtered_by_mask_keeps_rows_whole():
     kept = _batch().keep(np.array([True, False, True]))
     assert kept.prompt_ids.tolist() == [1, 2, 3, 4] and kept.completion_ids.tolist() == [10, 11, 13, 14]
     assert kept.behaviour_logprobs == pytest.approx([-0.1, -0.2, -0.4, -0.5])
-    assert kept.reward.tolist() == [1.0, -1.0]
+    assert kept.reward.tolist() == [1.0, -1.0] and kept.features.tolist() == [[1.0, 0.0], [3.0, 1.0]]
     kept.check()
 
 
@@ -137,6 +163,12 @@ def test_inconsistent_batches_are_refused():
     bad = TrajectoryBatch(**{**batch.__dict__, "completion_lengths": np.array([2, 1, 1])})
     with pytest.raises(ValueError, match="completion_lengths"):
         bad.check()
+
+
+@pytest.mark.parametrize("features", [np.zeros((2, 2), np.float32), np.zeros(3, np.float32)])
+def test_a_batch_whose_features_are_not_one_row_per_item_is_refused(features):
+    with pytest.raises(ValueError, match="features must be"):
+        TrajectoryBatch(**{**_batch().__dict__, "features": features}).check()
 
 
 # ---- eviction -------------------------------------------------------------------------------------
@@ -167,6 +199,12 @@ def test_eviction_always_takes_the_lowest_priorities_among_non_dream_items(ops, 
         priority[victims] = rng.integers(0, 50, k)
         dream[victims] = False  # the buffer refills the freed slots with new items
         evictor.note(victims, priority[victims], np.ones(k, bool))
+
+
+def test_without_protection_the_lowest_priorities_go_whatever_their_membership():
+    priority = np.array([5.0, 1.0, 3.0, 2.0])
+    victims = LowestFirst(4, pool_size=2).choose(2, priority, np.ones(4, bool), None)
+    assert sorted(victims.tolist()) == [1, 3]
 
 
 def test_when_only_dream_items_are_left_the_lowest_of_them_go():

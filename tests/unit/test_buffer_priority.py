@@ -27,32 +27,33 @@ def test_dream_queue_needs_both_thresholds_strictly_exceeded():
 def test_prune_rule_deletes_low_impact_items_unless_entropy_is_above_the_floor():
     valence = np.array([0.1, -0.1, 0.1, 0.2, 0.1, 0.1])
     arousal = np.array([0.2, 0.29, 0.2, 0.2, 0.3, 0.2])
-    entropy = np.array([0.1, 0.3, 0.31, 0.0, 0.0, 2.0])
-    # kept: entropy 0.31 > 0.3 exempts; |v| = 0.2 and a = 0.3 are not below the thresholds; entropy 2.0
+    entropy = np.array([0.1, 0.3, 0.31, 0.0, 0.0, 1.0])  # normalised: nats/token / ln |V|
+    # kept: entropy 0.31 > 0.3 exempts; |v| = 0.2 and a = 0.3 are not below the thresholds; entropy 1.0
     assert rules.prunable(valence, arousal, entropy, 0.2, 0.3, 0.3).tolist() == [True, True, False, False,
                                                                                   False, False]
 
 
-def test_sampling_weight_is_p_to_the_alpha_times_the_dream_multiplier():
-    w = rules.sampling_weight(np.array([4.0, 4.0, 0.25]), 0.5, np.array([False, True, True]), 5.0)
-    assert w == pytest.approx([2.0, 10.0, 2.5])
+def test_sampling_weight_is_p_to_the_alpha_with_no_factor_for_any_item():
+    assert rules.sampling_weight(np.array([4.0, 0.25, 1.0]), 0.5) == pytest.approx([2.0, 0.5, 1.0])
 
 
-def test_importance_weights_match_the_per_formula_normalised_by_the_least_likely_item():
-    probs = np.array([0.5, 0.25, 0.125])
-    n, beta = 4, 0.5
-    w = rules.importance_weights(probs, n, beta, min_prob=0.125)
-    # (4*0.5)^-0.5 / (4*0.125)^-0.5 = 2^-0.5 / 0.5^-0.5 = 0.5 ; (1)^-0.5/... = 0.5^0.5 ; 1
-    assert w == pytest.approx([0.5, np.sqrt(0.5), 1.0])
+def test_importance_weights_are_per_weights_divided_by_their_batch_mean():
+    w = rules.importance_weights(np.array([0.5, 0.25, 0.125]), n_live=4, beta=0.5)
+    # (4*0.5)^-0.5, (4*0.25)^-0.5, (4*0.125)^-0.5 = 0.70711, 1, 1.41421; their mean 3.12132 / 3 = 1.04044
+    assert w == pytest.approx([0.67962, 0.96113, 1.35925], abs=1e-5)
 
 
 def test_importance_weights_are_all_one_at_beta_zero():
-    assert rules.importance_weights(np.array([0.9, 0.01]), 10, 0.0, 0.01) == pytest.approx([1.0, 1.0])
+    assert rules.importance_weights(np.array([0.9, 0.01]), 10, 0.0).tolist() == [1.0, 1.0]
 
 
 @pytest.mark.parametrize(("step", "expected"), [(0, 0.4), (50, 0.7), (100, 1.0), (1000, 1.0)])
 def test_beta_rises_linearly_from_beta0_to_one_and_stays(step, expected):
     assert rules.annealed_beta(step, 0.4, 100) == pytest.approx(expected)
+
+
+def test_zero_beta_steps_keep_beta0_for_the_papers_biased_replay():
+    assert [rules.annealed_beta(step, 0.0, 0) for step in (0, 1, 10**6)] == [0.0, 0.0, 0.0]
 
 
 @pytest.mark.parametrize(("n", "fraction", "dream_size", "expected"),
@@ -66,9 +67,3 @@ def test_mixture_probability_weights_each_part_by_its_share_of_the_batch():
     # 8 of 10 rows from the dream part: P = 0.8 * P_dream + 0.2 / N
     probs = rules.mixture_probs(np.array([0.5, 0.0]), n=10, n_dream=8, n_live=4)
     assert probs == pytest.approx([0.8 * 0.5 + 0.2 / 4, 0.2 / 4])
-
-
-def test_mixture_min_probability_is_a_uniform_rows_share_unless_every_item_is_in_the_queue():
-    assert rules.mixture_min_prob(0.1, n=10, n_dream=8, n_live=4, dream_size=2) == pytest.approx(0.2 / 4)
-    assert rules.mixture_min_prob(0.1, n=10, n_dream=8, n_live=4, dream_size=4) == pytest.approx(0.2 / 4 + 0.8 * 0.1)
-    assert rules.mixture_min_prob(0.1, n=10, n_dream=10, n_live=4, dream_size=2) == pytest.approx(0.1)

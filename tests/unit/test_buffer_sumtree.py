@@ -1,4 +1,4 @@
-"""The sum tree (cosmocore.buffer.sumtree): totals, prefix search, minima and sampling frequencies."""
+"""The sum tree (cosmocore.buffer.sumtree): totals, prefix search and sampling frequencies."""
 
 import numpy as np
 import pytest
@@ -13,9 +13,9 @@ SHAPES = [(1, 64, 4096), (2, 1, 4096), (2, 2, None), (4, 1, None), (8, 4096, 409
 LEAVES = [1.0, 2.0, 3.0, 4.0, 0.0, 5.0, 0.0, 0.0]  # running sums 1 3 6 10 10 15 15 15
 
 
-def _tree(shape, capacity=8, track_min=True):
+def _tree(shape, capacity=8):
     group, flat_top, slice_span = shape
-    return SumTree(capacity, track_min=track_min, flat_top=flat_top, group=group, slice_span=slice_span)
+    return SumTree(capacity, flat_top=flat_top, group=group, slice_span=slice_span)
 
 
 def _filled(shape):
@@ -44,20 +44,6 @@ def test_scattered_update_moves_the_prefix_boundaries(shape):
     tree = _filled(shape)
     tree.set(np.array([0, 6]), np.array([0.0, 2.0]))  # running sums 0 2 5 9 9 14 16 16
     assert tree.find(np.array([0.0, 1.99, 2.0, 13.99, 14.0, 15.99])).tolist() == [1, 1, 2, 5, 6, 6]
-
-
-@pytest.mark.parametrize("shape", SHAPES)
-def test_min_positive_follows_raises_and_removals_of_the_smallest_leaf(shape):
-    tree = _filled(shape)
-    assert tree.min_positive() == 1.0
-    tree.set(np.array([0]), np.array([7.0]))  # the minimum rises: its block must be rescanned
-    assert tree.min_positive() == 2.0
-    tree.set(np.array([1, 2]), np.array([0.0, 0.0]))  # removed leaves do not count
-    assert tree.min_positive() == 4.0
-    tree.set(np.array([6]), np.array([0.25]))
-    assert tree.min_positive() == 0.25
-    tree.set(np.arange(8), 0.0)
-    assert tree.min_positive() == np.inf
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -98,8 +84,6 @@ def test_after_any_writes_the_tree_agrees_with_a_plain_cumulative_sum(ops, shape
         tree.set(idx, np.array(values[:len(idx)]))
         leaves[idx] = values[:len(idx)]  # duplicates: the last write wins, as in the tree
     assert tree.total() == leaves.sum()
-    positive = leaves[leaves > 0]
-    assert tree.min_positive() == (positive.min() if len(positive) else np.inf)
     if leaves.sum() > 0:
         values = np.linspace(0, leaves.sum(), 23, endpoint=False)
         assert tree.find(values).tolist() == np.searchsorted(np.cumsum(leaves), values, side="right").tolist()

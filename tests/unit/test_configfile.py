@@ -13,15 +13,15 @@ from cosmocore.errors import InputError
 
 
 def test_overrides_are_typed_like_the_field_they_set() -> None:
-    data = merge({}, parse_overrides([("dream_multiplier", "3"), ("prune", "false"), ("capacity", "1000")]))
+    data = merge({}, parse_overrides([("dream_valence", "0.6"), ("prune", "false"), ("capacity", "1000")]))
     config = build(BufferConfig, data)
-    assert config.dream_multiplier == 3.0 and isinstance(config.dream_multiplier, float)
+    assert config.dream_valence == 0.6 and isinstance(config.dream_valence, float)
     assert config.prune is False and config.capacity == 1000
 
 
 def test_an_unknown_key_is_refused_with_the_closest_known_one() -> None:
-    with pytest.raises(InputError, match=r"'dream_multiplyer' \(did you mean 'dream_multiplier'\?\)"):
-        build(BufferConfig, {"dream_multiplyer": 5})
+    with pytest.raises(InputError, match=r"'dream_valance' \(did you mean 'dream_valence'\?\)"):
+        build(BufferConfig, {"dream_valance": 0.5})
 
 
 @pytest.mark.parametrize(("data", "message"), [

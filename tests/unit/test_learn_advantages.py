@@ -3,8 +3,16 @@
 import pytest
 import torch
 
-from cosmocore.learn.gae import gae, last_token_index, ppo_advantages, terminal_gae, terminal_rewards
-from cosmocore.learn.grpo import group_advantages, group_td, token_advantages
+from cosmocore.learn.gae import (
+    MIN_ADVANTAGE_SCALE,
+    advantage_rms,
+    gae,
+    last_token_index,
+    ppo_advantages,
+    terminal_gae,
+    terminal_rewards,
+)
+from cosmocore.learn.grpo import group_td, peer_means, token_advantages
 
 PAD = 9.0  # a value on a padding position, which must not leak into anything
 
@@ -53,17 +61,22 @@ def test_gae_treats_values_as_constants():
     assert not out.advantages.requires_grad and not out.returns.requires_grad
 
 
-def test_whitened_ppo_advantages_have_zero_mean_unit_std_on_tokens_and_keep_raw_returns():
+def test_scaled_ppo_advantages_keep_their_signs_and_the_raw_returns():
     values = torch.tensor([[0.5, 0.6, 0.7, PAD], [0.0, 0.1, 0.2, 0.3]])
     mask = torch.tensor([[1, 1, 1, 0], [1, 1, 1, 1]], dtype=torch.bool)
-    reward = torch.tensor([1.0, -1.0])
-    raw = terminal_gae(reward, values, mask, 1.0, 0.95)
-    white = ppo_advantages(reward, values, mask, 1.0, 0.95, whiten=True)
-    valid = white.advantages[mask]
-    assert valid.mean().item() == pytest.approx(0.0, abs=1e-6)
-    assert valid.std(correction=0).item() == pytest.approx(1.0, abs=1e-5)
-    assert white.advantages[0, 3].item() == 0.0
-    assert torch.equal(white.returns, raw.returns)
+    reward = torch.tensor([-0.3, -1.0])  # two failures: every advantage is negative before and after scaling
+    raw = terminal_gae(reward, values, mask, 1.0, 1.0)
+    scaled = ppo_advantages(reward, values, mask, 1.0, 1.0, scale=2.0)
+    assert torch.allclose(scaled.advantages, raw.advantages / 2.0)
+    assert (scaled.advantages[mask] < 0).all()
+    assert torch.equal(scaled.returns, raw.returns)
+
+
+def test_advantage_rms_is_the_uncentred_token_rms_with_a_floor():
+    mask = torch.tensor([[1, 1, 0], [1, 0, 0]], dtype=torch.bool)
+    adv = torch.tensor([[1.0, -1.0, 9.0], [2.0, 9.0, 9.0]])  # tokens 1, -1, 2: mean square 2 -> sqrt 2
+    assert advantage_rms(adv, mask) == pytest.approx(2 ** 0.5)
+    assert advantage_rms(torch.zeros(2, 3), mask) == MIN_ADVANTAGE_SCALE
 
 
 def test_grpo_td_is_reward_minus_group_mean_for_any_group_ids():
@@ -73,23 +86,15 @@ def test_grpo_td_is_reward_minus_group_mean_for_any_group_ids():
     assert group_td(reward, groups).tolist() == pytest.approx([1.0, -1.0, 0.0, 0.0, 0.0, 0.0])
 
 
-def test_grpo_advantages_divide_by_the_groups_sample_std():
-    reward = torch.tensor([1.0, 0.0, 0.0, 0.0, -1.0, 1.0])
-    groups = torch.tensor([0, 0, 0, 0, 1, 1])
-    # group 0: mean 0.25, TD (0.75, -0.25, -0.25, -0.25), sample var (0.5625 + 3 * 0.0625) / 3 = 0.25 -> std 0.5
-    # group 1: mean 0, TD (-1, 1), sample var (1 + 1) / 1 = 2 -> std sqrt 2
-    expected = [1.5, -0.5, -0.5, -0.5, -(2**-0.5), 2**-0.5]
-    assert group_advantages(reward, groups).tolist() == pytest.approx(expected, rel=1e-5)
-    assert group_advantages(reward, groups, std_normalise=False).tolist() == pytest.approx(
-        [0.75, -0.25, -0.25, -0.25, -1.0, 1.0]
-    )
-
-
-def test_grpo_group_without_spread_gives_zero_advantage_not_nan():
-    adv = group_advantages(torch.tensor([0.5, 0.5, 0.3]), torch.tensor([1, 1, 2]))
-    assert adv.tolist() == [0.0, 0.0, 0.0]
-
-
 def test_grpo_advantage_is_spread_over_the_completion_tokens_only():
     mask = torch.tensor([[1, 1, 0], [0, 1, 1]], dtype=torch.bool)
     assert token_advantages(torch.tensor([2.0, -1.0]), mask).tolist() == [[2, 2, 0], [0, -1, -1]]
+
+
+def test_peer_means_leave_each_sample_out_of_its_own_expectation():
+    reward = torch.tensor([1.0, -1.0, 0.0, 0.5, 0.3])
+    groups = torch.tensor([7, 7, 7, 3, 9])
+    mean, peers = peer_means(reward, groups)
+    # group 7: others of 1.0 are (-1, 0) -> -0.5; of -1.0: (1, 0) -> 0.5; of 0.0: (1, -1) -> 0; lone samples: 0, 0 peers
+    assert mean.tolist() == pytest.approx([-0.5, 0.5, 0.0, 0.0, 0.0])
+    assert peers.tolist() == [2.0, 2.0, 2.0, 0.0, 0.0]

@@ -26,10 +26,26 @@ def test_negative_valence_counts_by_its_magnitude():
     assert new.valence == pytest.approx(0.215)
 
 
-@pytest.mark.parametrize("variance", [0.1, 0.25, math.nan])
-def test_thresholds_stay_put_at_or_above_the_confidence_threshold_or_when_unmeasured(variance):
-    start = PruneThresholds(0.2, 0.3)
-    assert meta_prune_step(start, variance, *AT_THE_GATES, config=CONFIG) == start
+@pytest.mark.parametrize("variance", [0.1, math.nan])
+def test_thresholds_stay_put_at_the_confidence_threshold_or_when_unmeasured(variance):
+    start = PruneThresholds(0.25, 0.35)
+    assert meta_prune_step(start, variance, np.array([0.25]), np.array([0.35]), config=CONFIG) == start
+
+
+def test_recovered_confidence_variance_lowers_raised_thresholds_by_the_hand_computed_step():
+    # gap g = 0.1 - 0.16 = -0.06 with one item at the gates: dL/dtau = -0.06 * -2.5 = +0.15,
+    # so the step is -0.1 * 0.15 = -0.015 on both thresholds
+    new = meta_prune_step(PruneThresholds(0.3, 0.4), 0.16, np.array([0.3]), np.array([0.4]), config=CONFIG)
+    assert new.valence == pytest.approx(0.285)
+    assert new.arousal == pytest.approx(0.385)
+
+
+def test_lowered_thresholds_never_fall_below_the_floor():
+    floor = PruneThresholds(0.2, 0.3)
+    new = meta_prune_step(PruneThresholds(0.205, 0.31), 0.16, np.array([0.205]), np.array([0.31]), config=CONFIG,
+                          floor=floor)
+    assert new == floor
+    assert meta_prune_step(floor, 0.5, *AT_THE_GATES, config=CONFIG, floor=floor) == floor
 
 
 def test_no_items_or_zero_meta_lr_change_nothing():

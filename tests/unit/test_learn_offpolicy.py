@@ -7,6 +7,7 @@ import torch
 
 from cosmocore.config import LearnConfig
 from cosmocore.learn.offpolicy import (
+    dream_rate_ratio,
     fresh_mask,
     importance_ratio,
     nocturnal_due,
@@ -69,3 +70,11 @@ def test_nocturnal_phase_runs_after_every_kth_wake_step_and_never_at_zero():
     assert [step for step in range(1, 13) if nocturnal_due(step, 4)] == [4, 8, 12]
     assert not nocturnal_due(0, 4)
     assert not any(nocturnal_due(step, 0) for step in range(10))
+
+
+def test_dream_rate_ratio_compares_draws_per_member_with_draws_per_non_member():
+    # 2 batches of 16 rows over a buffer of 100 items, 20 of them members: 26 member draws over 40
+    # member-slots (0.65 each), 6 other draws over 160 (0.0375 each): 0.65 / 0.0375 = 17.33
+    assert dream_rate_ratio(26, 40, 6, 160) == pytest.approx(0.65 / 0.0375)
+    assert dream_rate_ratio(5, 0, 11, 32) is None  # no members
+    assert dream_rate_ratio(16, 20, 0, 80) is None  # no other draws: the ratio is unbounded

@@ -133,7 +133,7 @@ def test_a_few_ppo_steps_make_rewarded_completions_likelier_and_punished_ones_ra
     tokens = torch.tensor([[1, 2, 3], [0, 0, 1]])
     mask = torch.tensor([[1, 1, 1], [1, 1, 0]], dtype=torch.bool)
     reward = torch.tensor([1.0, -1.0])
-    config = LearnConfig(lr=0.1, normalise_advantages=False)
+    config = LearnConfig(lr=0.1, advantage_scale="none")
     optimizer = torch.optim.SGD([logits, values], lr=config.lr)
 
     def seq_logp():
@@ -143,7 +143,7 @@ def test_a_few_ppo_steps_make_rewarded_completions_likelier_and_punished_ones_ra
     before = (behaviour * mask).sum(-1)
     for _ in range(3):
         logp = seq_logp()
-        adv = ppo_advantages(reward, values, mask, config.gamma, config.gae_lambda, whiten=False)
+        adv = ppo_advantages(reward, values, mask, config.gamma, config.gae_lambda)
         entropy = -(torch.softmax(logits, -1) * torch.log_softmax(logits, -1)).sum(-1)
         batch = TokenBatch(logp, behaviour, adv.advantages, mask, entropy, values=values, returns=adv.returns)
         optimizer.zero_grad()

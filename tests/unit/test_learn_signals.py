@@ -8,6 +8,7 @@ import torch
 from cosmocore.learn.signals import (
     batch_confidence_variance,
     confidence_variance,
+    explained_variance,
     prompt_values,
     sample_confidence,
     td_error,
@@ -47,3 +48,14 @@ def test_batch_confidence_variance_from_values_uses_the_prompt_values():
     assert batch_confidence_variance(logp, None, MASK) == pytest.approx(0.25)
     with pytest.raises(ValueError, match="value head"):
         batch_confidence_variance(logp, None, MASK, "value")
+
+
+def test_explained_variance_is_one_for_a_perfect_critic_zero_for_the_mean_and_nan_without_spread():
+    mask = torch.tensor([[1, 1, 0], [1, 1, 1]], dtype=torch.bool)
+    returns = torch.tensor([[1.0, 1.0, 7.0], [-1.0, -1.0, -1.0]])  # valid tokens: 1, 1, -1, -1, -1 (mean -0.2)
+    assert explained_variance(returns, returns, mask) == pytest.approx(1.0)
+    assert explained_variance(torch.full((2, 3), -0.2), returns, mask) == pytest.approx(0.0, abs=1e-12)
+    # V = -R is twice as bad as predicting the mean: Var(2R) / Var(R) = 4 -> EV = -3
+    assert explained_variance(-returns, returns, mask) == pytest.approx(-3.0)
+    assert math.isnan(explained_variance(returns, torch.ones(2, 3), mask))
+

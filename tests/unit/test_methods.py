@@ -30,9 +30,11 @@ def test_every_method_has_the_same_environment_budget_and_replay_volume(method: 
 
 @pytest.mark.parametrize(("method", "differs"), [
     ("cosmocore-no-prune", {"buffer.prune", "learn.meta_lr"}),
-    ("cosmocore-no-prio", {"learn.replay", "buffer.dream_queue", "buffer.affect_weight"}),
-    ("uniform-replay", {"learn.replay", "buffer.dream_queue", "buffer.prune", "buffer.affect_weight", "learn.meta_lr"}),
-    ("ppo", {"learn.nocturnal_every", "buffer.dream_queue", "buffer.prune", "learn.meta_lr"}),
+    ("cosmocore-no-prio", {"learn.replay", "buffer.protect_dream", "buffer.affect_weight"}),
+    ("uniform-replay", {"learn.replay", "buffer.protect_dream", "buffer.prune", "buffer.affect_weight",
+                        "learn.meta_lr"}),
+    ("ppo", {"learn.nocturnal_every", "buffer.protect_dream", "buffer.prune", "learn.meta_lr"}),
+    ("ppo-epochs", {"learn.replay", "buffer.protect_dream", "buffer.prune", "learn.meta_lr"}),
 ])
 def test_an_ablation_differs_from_cosmocore_only_in_its_mechanism(method: str, differs: set[str]) -> None:
     ours, theirs = _flat(_config("cosmocore")), _flat(_config(method))
@@ -46,7 +48,7 @@ def test_user_overrides_win_over_the_preset() -> None:
 
 
 def test_an_unknown_method_lists_the_choices() -> None:
-    with pytest.raises(InputError, match="choose one of: ppo, uniform-replay"):
+    with pytest.raises(InputError, match="choose one of: ppo, ppo-epochs, uniform-replay"):
         method_overrides("dqn")
 
 

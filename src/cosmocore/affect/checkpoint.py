@@ -4,7 +4,8 @@ A checkpoint is a directory holding two files, each written to a temporary name 
 place:
 
     tagger.safetensors   the module's tensors; metadata "dims" = JSON [prompt, code, feature, proj, hidden]
-    tagger_trainer.pt    {"optimizer": Adam state_dict, "scale": [mean_sq, weight, batches], "steps": n},
+    tagger_trainer.pt    {"optimizer": Adam state_dict, "scale": [mean_sq, weight, batches], "steps": n,
+                          "memory": [prompt, code, features, scold, arousal] tensors or None},
                          read back with torch.load(weights_only=True): tensors and plain values only
 
 Limits: the two files are not renamed together; a caller that needs an all-or-nothing checkpoint
@@ -24,7 +25,7 @@ from safetensors.torch import load_file, safe_open, save_file
 
 from cosmocore.affect.arousal import ArousalScale
 from cosmocore.affect.tagger import AffectiveTagger
-from cosmocore.affect.training import TaggerTrainer
+from cosmocore.affect.training import TaggerExamples, TaggerTrainer
 from cosmocore.config import AffectConfig
 from cosmocore.errors import InputError
 
@@ -43,6 +44,7 @@ def save_tagger(trainer: TaggerTrainer, directory: str | os.PathLike[str]) -> Pa
         "optimizer": trainer.optimizer.state_dict(),
         "scale": [scale.mean_sq, scale.weight, scale.batches],
         "steps": trainer.steps,
+        "memory": None if trainer.memory is None else [t.detach().cpu() for t in trainer.memory.columns()],
     }
     _replace(target / TRAINER_FILE, lambda tmp: torch.save(state, tmp))
     return target
@@ -63,7 +65,13 @@ def load_tagger(directory: str | os.PathLike[str], config: AffectConfig | None =
     mean_sq, weight, batches = state["scale"]
     trainer.scale = ArousalScale(float(mean_sq), float(weight), int(batches))
     trainer.steps = int(state["steps"])
+    memory = state.get("memory")
+    trainer.memory = None if memory is None else TaggerExamples(*(t.to(_device(tagger)) for t in memory))
     return trainer
+
+
+def _device(tagger: AffectiveTagger) -> torch.device:
+    return next(tagger.parameters()).device
 
 
 def _load_module(path: Path) -> AffectiveTagger:

@@ -4,10 +4,10 @@ Input (one row per trajectory), concatenated in this order, width D = P + C + F:
 
     rms(prompt_emb)   (B, P)  pooled prompt embedding from the policy, scaled to unit RMS per row
     rms(code_emb)     (B, C)  pooled code embedding from the policy, scaled to unit RMS per row
-    features          (B, F)  `cosmocore.affect.features` (F = 11), as is
+    features          (B, F)  `cosmocore.affect.features` (F = 14), as is
 
 The unit-RMS scaling (x / sqrt(mean(x^2) + 1e-6), no parameters) keeps the hidden-state magnitudes of
-different policies from swamping the 11 execution features.
+different policies from swamping the 14 execution features.
 
 Network (the paper's 512 -> 128 -> 2, with a linear projection in front when D != 512):
 

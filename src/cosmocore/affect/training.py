@@ -62,8 +62,39 @@ def tagger_loss(
     return TaggerLoss(total, valence_loss, arousal_loss, l2_term)
 
 
+@dataclass(frozen=True)
+class TaggerExamples:
+    """Rows the tagger fits: inputs and targets, float32 tensors (the arousal target is fixed when made)."""
+
+    prompt: torch.Tensor  # (N, P)
+    code: torch.Tensor  # (N, C)
+    features: torch.Tensor  # (N, F)
+    scold: torch.Tensor  # (N,) valence targets in [-1, 1]
+    arousal: torch.Tensor  # (N,) arousal targets in [0, 1]
+
+    def __len__(self) -> int:
+        return int(self.scold.shape[0])
+
+    def then(self, newer: TaggerExamples) -> TaggerExamples:
+        """These rows followed by `newer`'s."""
+        return TaggerExamples(*(torch.cat([a, b]) for a, b in zip(self.columns(), newer.columns(), strict=True)))
+
+    def last(self, keep: int) -> TaggerExamples:
+        """The last `keep` rows (none for 0)."""
+        return TaggerExamples(*(column[len(self) - min(keep, len(self)):] for column in self.columns()))
+
+    def columns(self) -> tuple[torch.Tensor, ...]:
+        return self.prompt, self.code, self.features, self.scold, self.arousal
+
+
 class TaggerTrainer:
-    """The tagger, its Adam optimizer and the running arousal scale; one `step` per RL update."""
+    """The tagger, its Adam optimizer, the running arousal scale and a memory of recent examples.
+
+    `step` folds a wake batch's TD errors into the arousal scale, then takes `config.steps` Adam
+    steps, each over the batch together with the `config.memory` most recent earlier examples (so
+    the tagger tracks its moving targets without forgetting the last few batches), then adds the
+    batch to the memory.
+    """
 
     def __init__(self, tagger: AffectiveTagger, config: AffectConfig | None = None) -> None:
         self.tagger = tagger
@@ -71,6 +102,7 @@ class TaggerTrainer:
         self.optimizer = torch.optim.Adam(tagger.parameters(), lr=self.config.lr)
         self.scale = ArousalScale()
         self.steps = 0
+        self.memory: TaggerExamples | None = None
 
     def step(
         self,
@@ -80,16 +112,23 @@ class TaggerTrainer:
         scold: np.ndarray | torch.Tensor,  # (B,) valence targets in [-1, 1]
         td: np.ndarray | torch.Tensor,  # (B,) TD errors r - V(prompt), reward units
     ) -> TaggerStepStats:
-        """One gradient step on a batch; also folds the batch's TD errors into the arousal scale."""
+        """Fit one batch (class doc); the stats are those of the last Adam step (batch and memory)."""
         prompt_t, code_t, features_t, scold_t, td_t = as_inputs(self.tagger, prompt_emb, code_emb, features, scold, td)
         target, self.scale = arousal_targets(td_t, self.scale, self.config.arousal_decay, self.config.arousal_width)
-        valence, arousal = self.tagger(prompt_t, code_t, features_t)
-        weights = self.tagger.weight_matrices()
-        loss = tagger_loss(valence, arousal, scold_t, target, weights, self.config.l2, self.config.arousal_loss_weight)
+        batch = TaggerExamples(prompt_t, code_t, features_t, scold_t, target)
+        rows = batch if self.memory is None else self.memory.then(batch)
+        for _ in range(self.config.steps):
+            loss = self._adam_step(rows)
+        self.memory = rows.last(self.config.memory)
+        self.steps += 1
+        return TaggerStepStats(loss.total.item(), loss.valence.item(), loss.arousal.item(), loss.l2.item(),
+                               self.scale.rms)
+
+    def _adam_step(self, rows: TaggerExamples) -> TaggerLoss:
+        valence, arousal = self.tagger(rows.prompt, rows.code, rows.features)
+        loss = tagger_loss(valence, arousal, rows.scold, rows.arousal, self.tagger.weight_matrices(), self.config.l2,
+                           self.config.arousal_loss_weight)
         self.optimizer.zero_grad(set_to_none=True)
         loss.total.backward()
         self.optimizer.step()
-        self.steps += 1
-        return TaggerStepStats(
-            loss.total.item(), loss.valence.item(), loss.arousal.item(), loss.l2.item(), self.scale.rms
-        )
+        return loss

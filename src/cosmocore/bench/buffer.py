@@ -1,7 +1,8 @@
 """`cosmocore bench buffer`: the CosmoCore buffer against cpprb's PrioritizedReplayBuffer, same run.
 
 Both get the same stream: `items` trajectories (ragged prompt and completion token ids, behaviour
-log-probs, reward, policy version, entropy, valence) inserted in batches of `insert_batch` with the
+log-probs, reward, policy version, normalised entropy, valence, an execution feature vector of
+`FEATURES` float32) inserted in batches of `insert_batch` with the
 same priorities p = |TD| + 0.6 |v| a + eps, then `rounds` rounds of: sample `batch`, compute new TDs,
 update the sampled items' priorities. Then ours is topped up until full (untimed: the Prune Bin kept
 it below capacity) and both take `items // 10` more into the full buffer. The timings alternate
@@ -37,6 +38,7 @@ from cosmocore.buffer.priority import priority
 from cosmocore.config import BufferConfig
 
 POOL = 8  # distinct payload batches, reused in turn (token content does not change the work)
+FEATURES = 11  # execution feature width stored per item (cosmocore.affect.features.FEATURE_DIM)
 
 
 @dataclass(frozen=True)
@@ -78,18 +80,18 @@ class Workload:
     payloads: list[TrajectoryBatch]
     padded: list[dict[str, np.ndarray]]
     salience: Salience  # one row per item inserted
-    entropy: np.ndarray  # (items,) nats/token
+    entropy: np.ndarray  # (items,) normalised entropy (nats/token / ln |V|), in [0, 1]
 
 
 def synthetic_affect(rng: np.random.Generator, n: int) -> tuple[Salience, np.ndarray]:
-    """Valence, arousal, TD and policy entropy of n completions, in a training-like mix."""
+    """Valence, arousal, TD and normalised policy entropy of n completions, in a training-like mix."""
     kind = rng.choice(3, n, p=(0.45, 0.35, 0.20))  # failure, routine success, surprising success
     failure, routine = kind == 0, kind == 1
     valence = np.select([failure, routine], [-rng.uniform(0.3, 1.0, n), rng.uniform(-0.25, 0.25, n)],
                         rng.uniform(0.2, 1.0, n))
     arousal = np.select([failure, routine], [rng.beta(4, 2, n), rng.beta(1.5, 6, n)], rng.beta(2, 3, n))
     td = rng.normal(0.0, 1.0, n) * arousal
-    entropy = rng.gamma(2.0, 0.1, n)  # mean 0.2 nats/token: about 1 in 5 above the 0.3 exemption
+    entropy = np.minimum(rng.gamma(2.0, 0.1, n), 1.0)  # mean 0.2: about 1 in 5 above the 0.3 exemption
     return Salience(td.astype(np.float32), valence.astype(np.float32), arousal.astype(np.float32)), \
         entropy.astype(np.float32)
 
@@ -102,7 +104,8 @@ def _payload(rng: np.random.Generator, n: int, prompt_max: int, completion_max: 
         rng.integers(0, 50_000, int(c_len.sum()), dtype=np.int32), c_len,
         -rng.exponential(1.0, int(c_len.sum())).astype(np.float32),
         rng.uniform(-1, 1, n).astype(np.float32), np.zeros(n, np.int64), np.zeros(n, np.float32),
-        tuple(f"task/{i}" for i in range(64)), rng.integers(0, 64, n).astype(np.int32))
+        tuple(f"task/{i}" for i in range(64)), rng.integers(0, 64, n).astype(np.int32),
+        rng.random((n, FEATURES), dtype=np.float32))
 
 
 def _padded(batch: TrajectoryBatch, prompt_max: int, completion_max: int) -> dict[str, np.ndarray]:
@@ -117,7 +120,8 @@ def _padded(batch: TrajectoryBatch, prompt_max: int, completion_max: int) -> dic
             "completion": pad(batch.completion_ids, batch.completion_lengths, completion_max),
             "logp": pad(batch.behaviour_logprobs, batch.completion_lengths, completion_max),
             "lengths": np.stack([batch.prompt_lengths, batch.completion_lengths], 1).astype(np.int32),
-            "reward": batch.reward, "version": batch.policy_version, "task": batch.task_index}
+            "reward": batch.reward, "version": batch.policy_version, "task": batch.task_index,
+            "features": batch.features}
 
 
 def make_workload(items: int, insert_batch: int, prompt_max: int, completion_max: int, seed: int) -> Workload:
@@ -134,6 +138,7 @@ def _cpprb_buffer(capacity: int, prompt_max: int, completion_max: int) -> Any:
            "completion": {"shape": completion_max, "dtype": np.int32},
            "logp": {"shape": completion_max, "dtype": np.float32}, "lengths": {"shape": 2, "dtype": np.int32},
            "reward": {"dtype": np.float32}, "version": {"dtype": np.int64}, "task": {"dtype": np.int32},
+           "features": {"shape": FEATURES, "dtype": np.float32},
            "entropy": {"dtype": np.float32}, "valence": {"dtype": np.float32}}
     return PrioritizedReplayBuffer(capacity, env, alpha=0.6, eps=1e-4)
 

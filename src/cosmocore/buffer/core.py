@@ -2,8 +2,8 @@
 
 Parts: `SlotTable` (stable ids, generations, free slots, the dense list of live slots the uniform
 sampler draws from), `ItemTable` (priority components, Dream Queue flags), `PayloadStore` (token
-arrays and scalars), two `DerivedTree`s (prioritised weights over every item; p**alpha over Dream
-Queue members) and `LowestFirst` (eviction). The trees' leaves are a pure function of the item
+arrays, scalars, execution features), two `DerivedTree`s (p**alpha over every item; p**alpha over
+Dream Queue members) and `LowestFirst` (eviction). The trees' leaves are a pure function of the item
 table, so a change only marks slots and each tree catches up when its sampler is next used: the
 nocturnal phase (sample_mixed) never pays for the whole-buffer tree, a PER learner (sample) never
 pays for the Dream Queue's. This module only applies the rules of `priority.py` and keeps the parts
@@ -11,12 +11,18 @@ in step.
 
 Rules (thresholds from `BufferConfig`; prune thresholds can change at run time):
 - priority p = |TD| + affect_weight * |v| * a + eps, recomputed from the stored components on every
-  update; sampling weight p**alpha, x dream_multiplier for Dream Queue members.
-- Dream Queue: |v| > dream_valence and a > dream_arousal, re-evaluated at insert and on every update.
-- Prune Bin: |v| < prune_valence and a < prune_arousal and mean policy entropy <= prune_entropy:
-  such an item is never stored (insert) or deleted (update, `prune_existing`). Dream Queue
-  members are never pruned (only matters if the thresholds overlap).
-- Full buffer: incoming items always enter; the lowest-priority non-members leave first.
+  update; `sample` draws by p**alpha (plain PER, the same rule for every item).
+- Dream Queue: |v| > dream_valence and a > dream_arousal, measured in every buffer at insert and on
+  every update (`Updated.joined` / `.left` count the changes). Its replay rule is the mixture of
+  `sample_mixed` (80% members by p**alpha, 20% uniform); `sample_dream` draws members only.
+- Prune Bin: |v| < prune_valence and a < prune_arousal and normalised entropy (nats/token / ln |V|,
+  computed by the learner) <= prune_entropy: such an item is never stored (insert) or deleted
+  (update, `prune_existing`). Dream Queue members are never pruned (only matters if the
+  thresholds overlap).
+- IS weights (N P(i))**-beta divided by their batch mean, so every batch's mean weight is 1.
+- Full buffer: incoming items always enter; the lowest-priority items leave first, Dream Queue
+  members last when `protect_dream` (else by priority alone).
+- `expire(min_version)` deletes the items sampled by policies older than the learner accepts.
 - A priority update naming an item that has since been deleted is ignored and counted; duplicate
   ids in one update: the last value wins.
 
@@ -61,6 +67,9 @@ class Counts:
     pruned_by_sweep: int = 0
     evicted: int = 0
     evicted_dream: int = 0
+    expired: int = 0
+    dream_joins: int = 0  # members gained through update()
+    dream_leaves: int = 0  # members lost through update() (pruned ones included)
     stale_updates: int = 0
     updates: int = 0
     samples: int = 0
@@ -97,6 +106,7 @@ class CosmoBuffer:
         """Store a batch (pruned rows are not stored); returns each row's stable id or -1."""
         batch.check()
         salience.check(len(batch))
+        self.payload.check(batch)  # before anything changes: a refused batch leaves the buffer as it was
         if len(batch) > self.config.capacity:
             raise ValueError(f"a batch of {len(batch)} is larger than the capacity {self.config.capacity}")
         td, valence, arousal = (np.asarray(x, np.float32) for x in (salience.td, salience.valence, salience.arousal))
@@ -117,29 +127,45 @@ class CosmoBuffer:
 
     def update(self, ids: np.ndarray, td: np.ndarray, valence: np.ndarray | None = None,
                arousal: np.ndarray | None = None) -> Updated:
-        """New TDs (and optionally new valence / arousal) for the items `ids` names; stale ids are ignored."""
+        """New TDs (and optionally new valence / arousal) for the items `ids` names; stale ids are ignored.
+
+        Priority, Dream Queue membership and pruning are recomputed from the stored components; the
+        result counts the membership changes (`joined`, `left`).
+        """
         ids = np.asarray(ids, np.int64)
         slots, current = self.slots.resolve(ids)
-        stale = len(ids) - int(current.sum())
         rows = _last_per_slot(slots, current)
         slots = slots[rows]
+        was = self.table.dream[slots]  # membership before the update (a copy)
         self.table.write(slots, _rows(td, rows, len(ids)), _rows(valence, rows, len(ids)),
                          _rows(arousal, rows, len(ids)))
-        components = self.table.td[slots], self.table.valence[slots], self.table.arousal[slots]
-        dream = self._dream_rule(components[1], components[2])
-        doomed = self._prune_rule(components[1], components[2], self.payload.entropy[slots]) & ~dream
-        pruned = int(doomed.sum())
-        if pruned:
-            self._delete(slots[doomed])
-            slots, dream, components = slots[~doomed], dream[~doomed], tuple(c[~doomed] for c in components)
-        self._place(slots, *components, dream)
-        self._count_update(stale, pruned)
-        return Updated(len(slots), stale, pruned)
+        kept, dream = self._reapply(slots)
+        result = Updated(applied=len(kept), stale=len(ids) - int(current.sum()), pruned=len(slots) - len(kept),
+                         joined=int((dream & ~was).sum()), left=int((was & ~dream).sum()))
+        self._count_update(result)
+        return result
 
-    def _count_update(self, stale: int, pruned: int) -> None:
-        self.counts.updates += 1
-        self.counts.stale_updates += stale
-        self.counts.pruned_on_update += pruned
+    def _reapply(self, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Apply the rules to live `slots` (unique) from their stored components: prune, place the rest.
+
+        Returns (the slots still stored, the new Dream Queue membership of every given slot).
+        """
+        t = self.table
+        valence, arousal = t.valence[slots], t.arousal[slots]
+        dream = self._dream_rule(valence, arousal)
+        doomed = self._prune_rule(valence, arousal, self.payload.entropy[slots]) & ~dream
+        self._delete(slots[doomed])
+        kept = slots[~doomed]
+        self._place(kept, t.td[kept], valence[~doomed], arousal[~doomed], dream[~doomed])
+        return kept, dream
+
+    def _count_update(self, result: Updated) -> None:
+        c = self.counts
+        c.updates += 1
+        c.stale_updates += result.stale
+        c.pruned_on_update += result.pruned
+        c.dream_joins += result.joined
+        c.dream_leaves += result.left
         every = self.config.rebuild_every
         if every and self.counts.updates % every == 0:
             self.rebuild()
@@ -155,20 +181,19 @@ class CosmoBuffer:
         self.table.dream[slots] = dream
         self.weights.mark(slots)
         self.dream_weights.mark(slots[dream | was])
-        self.eviction.note(slots, p, ~dream)
+        self.eviction.note(slots, p, ~dream if cfg.protect_dream else np.ones(len(slots), bool))
 
     def _weight_leaves(self, slots: np.ndarray | None) -> np.ndarray:
-        """Leaves of the whole-buffer tree: p**alpha, x dream_multiplier for members; 0 for free slots."""
+        """Leaves of the whole-buffer tree: p**alpha of live items (members or not), 0 for free slots."""
         at = slice(None) if slots is None else slots
-        t, cfg = self.table, self.config
-        weight = rules.sampling_weight(t.priority[at], cfg.alpha, t.dream[at], cfg.dream_multiplier)
+        weight = rules.sampling_weight(self.table.priority[at], self.config.alpha)
         return np.where(self.slots.alive[at], weight, 0.0)
 
     def _dream_leaves(self, slots: np.ndarray | None) -> np.ndarray:
         """Leaves of the Dream Queue tree: p**alpha of live members, 0 elsewhere."""
         at = slice(None) if slots is None else slots
         member = self.slots.alive[at] & self.table.dream[at]
-        return np.where(member, np.power(self.table.priority[at], self.config.alpha), 0.0)
+        return np.where(member, rules.sampling_weight(self.table.priority[at], self.config.alpha), 0.0)
 
     def _delete(self, slots: np.ndarray) -> None:
         """Remove the live items in `slots` (unique): weights to 0, payload freed, ids invalidated."""
@@ -187,15 +212,14 @@ class CosmoBuffer:
         missing = n - (self.config.capacity - len(self))
         if missing <= 0:
             return 0
-        victims = self.eviction.choose(missing, self.table.priority, self.slots.alive, self.table.dream)
+        protected = self.table.dream if self.config.protect_dream else None
+        victims = self.eviction.choose(missing, self.table.priority, self.slots.alive, protected)
         self.counts.evicted += len(victims)
         self.counts.evicted_dream += int(self.table.dream[victims].sum())
         self._delete(victims)
         return len(victims)
 
     def _dream_rule(self, valence: np.ndarray, arousal: np.ndarray) -> np.ndarray:
-        if not self.config.dream_queue:
-            return np.zeros(len(valence), bool)
         return rules.in_dream_queue(valence, arousal, self.config.dream_valence, self.config.dream_arousal)
 
     def _prune_rule(self, valence: np.ndarray, arousal: np.ndarray, entropy: np.ndarray) -> np.ndarray:
@@ -220,13 +244,32 @@ class CosmoBuffer:
             prune_entropy=cfg.prune_entropy if entropy is None else float(entropy))
 
     def prune_existing(self) -> int:
-        """Delete every stored item the current Prune Bin rule deletes; returns how many."""
-        live = self.slots.members[:len(self)]
+        """Delete every stored item the current Prune Bin rule deletes (members never); returns how many.
+
+        Counted in `pruned_by_sweep`. The learner calls it after every threshold change.
+        """
+        live = self._live()
         valence, arousal = self.table.valence[live], self.table.arousal[live]
-        doomed = self._prune_rule(valence, arousal, self.payload.entropy[live]) & ~self.table.dream[live]
-        self._delete(live[doomed])
-        self.counts.pruned_by_sweep += int(doomed.sum())
-        return int(doomed.sum())
+        doomed = live[self._prune_rule(valence, arousal, self.payload.entropy[live]) & ~self.table.dream[live]]
+        self._delete(doomed)
+        self.counts.pruned_by_sweep += len(doomed)
+        return len(doomed)
+
+    def expire(self, min_version: int) -> int:
+        """Delete every live item with policy_version < min_version (Dream Queue members included).
+
+        They are too stale for the learner's staleness cap, so drawing them would waste rows.
+        Returns how many; counted in `expired`.
+        """
+        live = self._live()
+        old = live[self.payload.policy_version[live] < min_version]
+        self._delete(old)
+        self.counts.expired += len(old)
+        return len(old)
+
+    def _live(self) -> np.ndarray:
+        """The live slots, in no particular order (a view: index it before deleting any)."""
+        return self.slots.members[:len(self)]
 
     def rebuild(self) -> None:
         """Recompute both sum trees whole from the stored components when next read (a drift guard)."""
@@ -236,28 +279,24 @@ class CosmoBuffer:
     # ---- sampling --------------------------------------------------------------------------------
 
     def sample(self, n: int, rng: np.random.Generator | None = None) -> ReplayBatch:
-        """n items drawn with replacement in proportion to their sampling weight, over the whole buffer."""
+        """n items drawn with replacement in proportion to p**alpha over the whole buffer (plain PER)."""
         _require(len(self) > 0, "the buffer is empty")
         tree = self.weights.current()
         slots = tree.sample(n, rng or self.rng)
-        total = tree.total()
-        probs = tree.leaves.take(slots) / total
-        return self._batch(slots, probs, tree.min_positive() / total, np.zeros(n, bool))
+        return self._batch(slots, tree.leaves.take(slots) / tree.total(), np.zeros(n, bool))
 
     def sample_dream(self, n: int, rng: np.random.Generator | None = None) -> ReplayBatch:
         """n Dream Queue members drawn with replacement in proportion to p**alpha."""
         _require(self.dream_size > 0, "the Dream Queue is empty")
         tree = self.dream_weights.current()
         slots = tree.sample(n, rng or self.rng)
-        total = tree.total()
-        probs = tree.leaves.take(slots) / total
-        return self._batch(slots, probs, tree.min_positive() / total, np.ones(n, bool))
+        return self._batch(slots, tree.leaves.take(slots) / tree.total(), np.ones(n, bool))
 
     def sample_uniform(self, n: int, rng: np.random.Generator | None = None) -> ReplayBatch:
         """n live items drawn uniformly with replacement (IS weights are all 1)."""
         _require(len(self) > 0, "the buffer is empty")
         slots = self.slots.uniform(n, rng or self.rng)
-        return self._batch(slots, np.full(n, 1.0 / len(self)), 1.0 / len(self), np.zeros(n, bool))
+        return self._batch(slots, np.full(n, 1.0 / len(self)), np.zeros(n, bool))
 
     def sample_mixed(self, n: int, dream_fraction: float = 0.8,
                      rng: np.random.Generator | None = None) -> ReplayBatch:
@@ -272,33 +311,28 @@ class CosmoBuffer:
         rng = rng or self.rng
         n_dream, n_uniform = rules.split_mixed(n, dream_fraction, self.dream_size)
         if n_dream == 0:  # no Dream Queue: a uniform batch, described as the mixture it is
-            return self._batch(self.slots.uniform(n, rng), np.full(n, 1.0 / len(self)), 1.0 / len(self),
-                               np.zeros(n, bool))
+            return self._batch(self.slots.uniform(n, rng), np.full(n, 1.0 / len(self)), np.zeros(n, bool))
         tree = self.dream_weights.current()
         slots = np.concatenate([tree.sample(n_dream, rng), self.slots.uniform(n_uniform, rng)])
-        dream_total = tree.total()
-        probs = rules.mixture_probs(tree.leaves.take(slots) / dream_total, n, n_dream, len(self))
-        min_prob = rules.mixture_min_prob(tree.min_positive() / dream_total, n, n_dream, len(self),
-                                          self.dream_size)
-        return self._batch(slots, probs, min_prob, np.arange(n) < n_dream)
+        probs = rules.mixture_probs(tree.leaves.take(slots) / tree.total(), n, n_dream, len(self))
+        return self._batch(slots, probs, np.arange(n) < n_dream)
 
-    def _batch(self, slots: np.ndarray, probs: np.ndarray, min_prob: float, from_dream: np.ndarray) -> ReplayBatch:
+    def _batch(self, slots: np.ndarray, probs: np.ndarray, from_dream: np.ndarray) -> ReplayBatch:
         beta = self.beta
         self.counts.samples += 1
         salience, in_dream = self.table.gather(slots)
         return ReplayBatch(
             ids=self.slots.ids(slots), slots=slots,
-            is_weights=rules.importance_weights(probs, len(self), beta, min_prob), probs=probs,
+            is_weights=rules.importance_weights(probs, len(self), beta), probs=probs,
             from_dream=from_dream, in_dream=in_dream, beta=beta, salience=salience,
             trajectories=self.payload.take(slots))
 
     # ---- reports and persistence -----------------------------------------------------------------
 
     def stats(self) -> BufferStats:
-        c = self.counts
-        return BufferStats(len(self), self.config.capacity, self.dream_size, c.inserted, c.pruned_at_insert,
-                           c.pruned_on_update, c.pruned_by_sweep, c.evicted, c.evicted_dream, c.stale_updates,
-                           c.updates, c.samples, self.beta, self.memory().fixed_bytes + self.payload.token_nbytes)
+        nbytes = self.memory().fixed_bytes + self.payload.token_nbytes
+        return BufferStats(size=len(self), capacity=self.config.capacity, dream_size=self.dream_size,
+                           beta=self.beta, nbytes=nbytes, **dataclasses.asdict(self.counts))
 
     def memory(self) -> MemoryReport:
         """Bytes held by the buffer's arrays (nbytes of each, measured, not estimated)."""
@@ -323,7 +357,7 @@ class CosmoBuffer:
 
 
 def _tree(capacity: int) -> SumTree:
-    return SumTree(capacity, track_min=True, flat_top=FLAT_TOP)
+    return SumTree(capacity, flat_top=FLAT_TOP)
 
 
 def _require(ok: bool, message: str) -> None:

@@ -1,14 +1,15 @@
 """Rank-based eviction: when the buffer is full, the lowest-priority items leave first.
 
-Dream Queue members are protected: they leave only when every live item is a member, and then the
-lowest-priority members go (the buffer must make room somehow; new items always enter).
+Protected items (the Dream Queue's members, unless `BufferConfig.protect_dream` is off: then nothing
+is protected and eviction goes by priority alone) leave only when every live item is protected, and
+then the lowest-priority of them go (the buffer must make room somehow; new items always enter).
 
 Finding the k lowest of a million priorities is an O(capacity) scan, so `LowestFirst` keeps a pool of
 candidates between scans, with the invariant: every evictable live item whose priority is below
 `ceiling` is in the pool. A scan fills the pool with the `pool_size` lowest evictable items and sets
 `ceiling` to the highest priority among them; afterwards `note` adds every item that is inserted or
 updated to a priority below the ceiling. Pool entries can go stale (deleted, re-prioritised above the
-ceiling, joined the Dream Queue) and are checked against the buffer's arrays when chosen, so the
+ceiling, became protected) and are checked against the buffer's arrays when chosen, so the
 choice is exact (ties at equal priority are broken arbitrarily) and the scan's cost is shared by
 about `pool_size` evictions. A pool grown past 4 x `pool_size` by notes is dropped (the next eviction
 scans again), which bounds its memory.
@@ -20,7 +21,7 @@ import numpy as np
 
 
 class LowestFirst:
-    """Chooses eviction victims: lowest priority first, Dream Queue members last."""
+    """Chooses eviction victims: lowest priority first, protected items last."""
 
     def __init__(self, capacity: int, pool_size: int) -> None:
         self.pool_size = pool_size
@@ -29,7 +30,7 @@ class LowestFirst:
         self.ceiling = -np.inf  # evictable items outside the pool have priority >= ceiling
 
     def note(self, slots: np.ndarray, priority: np.ndarray, evictable: np.ndarray) -> None:
-        """Items in `slots` (distinct) now have `priority` and are / are not evictable (not in the Dream Queue)."""
+        """Items in `slots` (distinct) now have `priority` and are / are not evictable (not protected)."""
         below = evictable & (priority <= self.ceiling)
         if below.any():
             new = slots[below]
@@ -49,23 +50,25 @@ class LowestFirst:
         self.pool = pool
         self.in_pool[pool] = True
 
-    def choose(self, n: int, priority: np.ndarray, alive: np.ndarray, dream: np.ndarray) -> np.ndarray:
-        """n distinct live slots to delete (n <= live items)."""
-        candidates = self._valid(priority, alive, dream)
+    def choose(self, n: int, priority: np.ndarray, alive: np.ndarray, protected: np.ndarray | None) -> np.ndarray:
+        """n distinct live slots to delete (n <= live items); `protected` None: nothing is."""
+        candidates = self._valid(priority, alive, protected)
         if len(candidates) < n:
-            self._scan(n, priority, alive & ~dream)
-            candidates = self._valid(priority, alive, dream)
-        if len(candidates) < n:  # only Dream Queue members are left to go
-            rest = _lowest(np.flatnonzero(alive & dream), n - len(candidates), priority)
+            self._scan(n, priority, alive if protected is None else alive & ~protected)
+            candidates = self._valid(priority, alive, protected)
+        if len(candidates) < n:  # only protected items are left to go
+            assert protected is not None
+            rest = _lowest(np.flatnonzero(alive & protected), n - len(candidates), priority)
             self.reset()
             return np.concatenate([candidates, rest])
         order = np.argpartition(priority[candidates], n - 1) if n < len(candidates) else np.arange(n)
         self.replace_pool(candidates[order[n:]])
         return candidates[order[:n]]
 
-    def _valid(self, priority: np.ndarray, alive: np.ndarray, dream: np.ndarray) -> np.ndarray:
+    def _valid(self, priority: np.ndarray, alive: np.ndarray, protected: np.ndarray | None) -> np.ndarray:
         pool = self.pool
-        return pool[alive[pool] & ~dream[pool] & (priority[pool] <= self.ceiling)]
+        ok = alive[pool] & (priority[pool] <= self.ceiling)
+        return pool[ok if protected is None else ok & ~protected[pool]]
 
     def _scan(self, n: int, priority: np.ndarray, evictable: np.ndarray) -> None:
         self.replace_pool(_lowest(np.flatnonzero(evictable), max(n, self.pool_size), priority))

@@ -10,9 +10,10 @@ What is saved: live flags, generations, the free-slot stack and the live-slot li
 out before a save still resolve, or not, after a load, and uniform draws pick the same slots);
 priority components, priorities and Dream Queue flags; the leaf weights of the sum trees, brought up
 to date first (internal nodes are rebuilt from them, giving the same sums); the payload arenas
-up to their end (garbage included, not compacted, so saving does not change the buffer); the
-eviction pool; counters; the generator state. A loaded buffer draws the same samples as the saved
-one would have, for the same generator state.
+up to their end (garbage included, not compacted, so saving does not change the buffer); the live
+items' execution features (in live-list order); the eviction pool; counters; the generator state.
+A loaded buffer draws the same samples as the saved one would have, for the same generator state.
+A checkpoint of another format version is refused, naming the file and the format.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from cosmocore.buffer.storage import Arena
 from cosmocore.config import BufferConfig
 from cosmocore.errors import InputError
 
-FORMAT = "cosmocore-buffer/1"
+FORMAT = "cosmocore-buffer/2"  # 2: execution features per item, expiry and Dream Queue join / leave counters
 
 
 def save_buffer(buffer: CosmoBuffer, path: Path) -> None:
@@ -57,6 +58,8 @@ def _arrays(b: CosmoBuffer) -> dict[str, np.ndarray]:
     for name, arena in (("prompts", b.payload.prompts), ("completions", b.payload.completions)):
         for k, data in enumerate(arena.data):
             out[f"{name}_data{k}"] = data[:arena.end]
+    if b.payload.features is not None:
+        out["features"] = b.payload.features[b.slots.members[:len(b)]]  # (live, F), in live-list order
     return out
 
 
@@ -64,6 +67,7 @@ def _meta(b: CosmoBuffer) -> dict[str, Any]:
     return {"format": FORMAT, "config": asdict(b.config), "counts": asdict(b.counts),
             "dream_size": b.dream_size, "rng": b.rng.bit_generator.state,
             "task_names": b.payload.task_names, "eviction_ceiling": b.eviction.ceiling,
+            "feature_width": None if b.payload.features is None else b.payload.features.shape[1],
             "arenas": {"prompts": b.payload.prompts.used, "completions": b.payload.completions.used}}
 
 
@@ -72,8 +76,7 @@ def load_buffer(path: Path) -> CosmoBuffer:
         raise InputError(f"buffer checkpoint not found: {path}")
     with np.load(path, allow_pickle=False) as z:
         meta = json.loads(bytes(z["meta"]).decode())
-        if meta.get("format") != FORMAT:
-            raise InputError(f"{path}: not a {FORMAT} checkpoint (format {meta.get('format')!r})")
+        _check_format(path, meta.get("format"))
         buffer = CosmoBuffer(BufferConfig(**meta["config"]))
         _restore_slots(buffer, z)
         _restore_table(buffer, z)
@@ -84,6 +87,15 @@ def load_buffer(path: Path) -> CosmoBuffer:
     buffer.rng = np.random.Generator(np.random.PCG64())
     buffer.rng.bit_generator.state = meta["rng"]
     return buffer
+
+
+def _check_format(path: Path, found: Any) -> None:
+    if found == FORMAT:
+        return
+    if isinstance(found, str) and found.startswith("cosmocore-buffer/"):  # another CosmoCore version's
+        raise InputError(f"{path}: a {found} checkpoint, but this version reads {FORMAT} only (format 1 lacks "
+                         "the per-item execution features); start a fresh buffer")
+    raise InputError(f"{path}: not a {FORMAT} checkpoint (format {found!r})")
 
 
 def _restore_slots(b: CosmoBuffer, z: Any) -> None:
@@ -109,6 +121,9 @@ def _restore_payload(b: CosmoBuffer, z: Any, meta: dict[str, Any]) -> None:
     p.set_task_names(meta["task_names"])
     for name, arena in (("prompts", p.prompts), ("completions", p.completions)):
         _restore_arena(arena, z, name, int(meta["arenas"][name]))
+    if meta["feature_width"] is not None:
+        p.features = np.zeros((b.config.capacity, int(meta["feature_width"])), np.float32)
+        p.features[b.slots.members[:len(b)]] = z["features"]
 
 
 def _restore_arena(arena: Arena, z: Any, name: str, used: int) -> None:

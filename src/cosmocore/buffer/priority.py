@@ -2,7 +2,8 @@
 
 Every function takes arrays (or scalars) and returns new ones; nothing here holds state, so each is
 tested with hand-computed numbers (tests/unit/test_buffer_priority.py). Units: TD in reward units,
-valence in [-1, 1], arousal in [0, 1], entropy in nats per completion token.
+valence in [-1, 1], arousal in [0, 1], entropy normalised: mean nats per completion token / ln |V|
+(|V| the vocabulary size), in [0, 1].
 """
 
 from __future__ import annotations
@@ -28,28 +29,36 @@ def in_dream_queue(valence: FloatArray, arousal: FloatArray, valence_min: float 
 
 def prunable(valence: FloatArray, arousal: FloatArray, entropy: FloatArray, valence_max: float = 0.2,
              arousal_max: float = 0.3, entropy_max: float = 0.3) -> np.ndarray:
-    """Prune Bin rule: |v| < valence_max and a < arousal_max, unless entropy > entropy_max (nats/token)."""
+    """Prune Bin rule: |v| < valence_max and a < arousal_max, unless entropy > entropy_max.
+
+    `entropy` is normalised (nats/token / ln |V|, in [0, 1]), so `entropy_max` means the same for
+    every vocabulary.
+    """
     low_impact = (np.abs(valence) < valence_max) & (np.asarray(arousal) < arousal_max)
     return low_impact & ~(np.asarray(entropy) > entropy_max)
 
 
-def sampling_weight(p: FloatArray, alpha: float, dream: np.ndarray, multiplier: float = 5.0) -> FloatArray:
-    """Proportional sampling weight: p**alpha, times `multiplier` for Dream Queue members."""
-    return np.power(p, alpha) * np.where(dream, multiplier, 1.0)
+def sampling_weight(p: FloatArray, alpha: float) -> FloatArray:
+    """Proportional (PER) sampling weight: p**alpha, the same rule for every item."""
+    return np.power(p, alpha)
 
 
-def importance_weights(probs: FloatArray, n_live: int, beta: float, min_prob: float) -> FloatArray:
-    """PER weights w_i = (N * P(i))**-beta / max_j w_j, where the max over the buffer is at min_prob.
+def importance_weights(probs: FloatArray, n_live: int, beta: float) -> FloatArray:
+    """IS weights w_i = (N * P(i))**-beta, divided by their mean over the batch (float64).
 
-    `min_prob` is the smallest positive probability any live item has under the same distribution,
-    so every weight is in (0, 1] and equals 1 for the least likely item (as in the PER paper).
+    So every batch's mean weight is exactly 1: a prioritised batch takes a gradient step of the same
+    size as a uniform one (PER's max-weight normalisation would shrink it to a fraction). beta = 0
+    gives all ones (deliberately biased replay). An empty batch gives an empty array.
     """
     w = np.power(n_live * np.asarray(probs, np.float64), -beta)
-    return w / float(np.power(n_live * min_prob, -beta))
+    return w / w.mean() if len(w) else w
 
 
 def annealed_beta(step: int, beta0: float, steps: int) -> float:
-    """beta rises linearly from beta0 at step 0 to 1 at `steps`, then stays at 1."""
+    """beta rises linearly from beta0 at step 0 to 1 at `steps`, then stays at 1; `steps` 0 keeps beta0
+    (with beta0 = 0: the paper's deliberately biased replay, every weight 1)."""
+    if steps == 0:
+        return beta0
     return beta0 + (1.0 - beta0) * min(1.0, step / steps)
 
 
@@ -67,14 +76,3 @@ def mixture_probs(dream_probs: FloatArray, n: int, n_dream: int, n_live: int) ->
     """Per-row probability of a mixed batch: (n_dream/n) * P_dream(i) + (n_uniform/n) / N."""
     return (n_dream / n) * np.asarray(dream_probs, np.float64) + ((n - n_dream) / n) / n_live
 
-
-def mixture_min_prob(min_dream_prob: float, n: int, n_dream: int, n_live: int, dream_size: int) -> float:
-    """The smallest positive per-item probability of a mixed batch over the live items.
-
-    A live item outside the Dream Queue can only come from the uniform part; when every live item is
-    in the queue (or there is no uniform part) the least likely one is the queue's least likely item.
-    """
-    uniform = ((n - n_dream) / n) / n_live
-    if n_dream == n:
-        return min_dream_prob
-    return uniform + ((n_dream / n) * min_dream_prob if dream_size == n_live else 0.0)

@@ -13,7 +13,9 @@ behaviour log-prob) pairs (`PAIR`: one scattered read gives both), and task ids 
 codes (the vocabulary grows with the distinct task ids ever stored; it is never pruned). The
 per-item scalars and both arenas' row offsets live in one 48-byte record per slot (`ROW`), so a
 sampled batch costs one scattered gather for all of them rather than one per column (scattered
-reads are cache misses, the bulk of a sample's cost at a million items).
+reads are cache misses, the bulk of a sample's cost at a million items). Each item's execution
+feature vector lives in a (capacity, F) float32 column created at the first `put` of a non-empty
+batch (zero-filled, so its pages take RAM only once written; F = 0 is allowed); F is then fixed.
 
 Limits: nothing here checks that a slot is live; the buffer does.
 """
@@ -139,13 +141,22 @@ class PayloadStore:
         self._codes: dict[str, int] = {}
         self._names: tuple[str, ...] | None = None  # task_names as a tuple, rebuilt when it grows
         self._last: tuple[tuple[str, ...] | None, np.ndarray] = (None, np.zeros(0, np.int32))
+        self.features: np.ndarray | None = None  # (capacity, F) float32, created at the first non-empty put
+
+    def check(self, batch: TrajectoryBatch) -> None:
+        """Raise ValueError if `batch` has rows whose feature width F differs from the stored items'."""
+        if self.features is not None and len(batch) and batch.features.shape[1] != self.features.shape[1]:
+            raise ValueError(f"execution features of width {batch.features.shape[1]} offered to a buffer that "
+                             f"stores width {self.features.shape[1]}")
 
     def put(self, slots: np.ndarray, batch: TrajectoryBatch, rows: np.ndarray | None = None) -> None:
         """Store row rows[i] of `batch` (default: row i) under `slots[i]` (unique slots holding nothing).
 
         The tokens of rows not picked are written as garbage (cheaper than cutting them out; the
-        arena reclaims them when it next packs).
+        arena reclaims them when it next packs). A feature width other than the stored one raises
+        ValueError before anything is written.
         """
+        self.check(batch)
         at = slice(None) if rows is None else rows
         self.prompts.put(slots, batch.prompt_lengths, [batch.prompt_ids], rows)
         pairs = np.empty(len(batch.completion_ids), PAIR)
@@ -155,6 +166,14 @@ class PayloadStore:
         self.policy_version[slots] = batch.policy_version[at]
         self.entropy[slots] = batch.entropy[at]
         self.task[slots] = self._intern(batch.task_names)[batch.task_index[at]]
+        if len(batch):  # a batch without rows carries no width
+            self._feature_column(batch.features.shape[1])[slots] = batch.features[at]
+
+    def _feature_column(self, width: int) -> np.ndarray:
+        """The (capacity, F) feature column, created on first use (zeros: pages take RAM once written)."""
+        if self.features is None:
+            self.features = np.zeros((len(self.rows), width), np.float32)
+        return self.features
 
     def _intern(self, names: tuple[str, ...]) -> np.ndarray:
         """The codes of `names`, adding new names to the vocabulary (the last answer is reused)."""
@@ -187,12 +206,14 @@ class PayloadStore:
         completion_ids, logprobs = pairs["id"].copy(), pairs["logp"].copy()
         if self._names is None or len(self._names) != len(self.task_names):
             self._names = tuple(self.task_names)
+        features = np.zeros((len(slots), 0), np.float32) if self.features is None else self.features.take(slots, 0)
         return TrajectoryBatch(prompt_ids, p_len, completion_ids, c_len, logprobs, r["reward"].copy(),
-                               r["policy_version"].copy(), r["entropy"].copy(), self._names, r["task"].copy())
+                               r["policy_version"].copy(), r["entropy"].copy(), self._names, r["task"].copy(),
+                               features)
 
     @property
     def fixed_nbytes(self) -> int:
-        return self.rows.nbytes
+        return self.rows.nbytes + (0 if self.features is None else self.features.nbytes)
 
     @property
     def token_nbytes(self) -> int:

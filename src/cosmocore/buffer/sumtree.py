@@ -15,17 +15,12 @@ adjusted by deltas), so rounding error does not accumulate; `rebuild()` recomput
 the leaves (after a load, or as a periodic guard). A search value within rounding of a node's total
 may land on a zero-weight leaf: `sample` detects and redraws those rows (probability about 1e-16).
 
-With `track_min`, the smallest positive leaf (the PER weight normaliser needs the least likely item)
-is kept per block as a lower bound plus a dirty flag: a write can only lower a block's bound; a write
-that raises or removes the leaf holding the bound marks the block dirty, and `min_positive()`
-rescans dirty blocks only when one of them holds the smallest bound. The answer is exact; an update
-costs a handful of numpy calls instead of a second pass up the tree.
-
 `DerivedTree` wraps a SumTree whose leaves are a function of other state (the buffer's priorities):
 changes only mark slots, and the tree is brought up to date when it is next read. A sampler that is
 not in use costs nothing per update; past `limit` marked slots it is rebuilt whole when next read.
 
-Limits: float64 leaves, about 16 bytes per leaf; the caller keeps dead slots at weight 0.
+Limits: float64 leaves, about 10 bytes per leaf with the levels above; the caller keeps dead slots
+at weight 0.
 """
 
 from __future__ import annotations
@@ -44,10 +39,9 @@ def tree_height(groups: int, flat_top: int) -> int:
 
 
 class SumTree:
-    """Sums (and optionally the positive minimum) of `capacity` non-negative leaf weights."""
+    """Sums of `capacity` non-negative leaf weights."""
 
-    def __init__(self, capacity: int, track_min: bool = False, flat_top: int = 4096, group: int = 8,
-                 slice_span: int | None = 4096) -> None:
+    def __init__(self, capacity: int, flat_top: int = 4096, group: int = 8, slice_span: int | None = 4096) -> None:
         self.capacity = capacity
         self.group = group  # leaves per bottom node: one cache line of float64
         self.slice_span = slice_span  # writes within max(4n, slice_span) leaves update by slices; None: never
@@ -57,10 +51,6 @@ class SumTree:
         self._rows = self.leaves.reshape(-1, group)  # the leaf groups
         self.sums = [np.zeros(blocks << (self.height - lv)) for lv in range(self.height + 1)]  # [0]: group sums
         self._pairs = [level.reshape(-1, 2) for level in self.sums[:-1]]  # children of level lv + 1
-        self.track_min = track_min
-        self.block_shift = (group << self.height).bit_length() - 1  # slot >> block_shift = its block
-        self.block_min = np.full(blocks, np.inf)  # a lower bound of each block's smallest positive leaf
-        self.block_dirty = np.zeros(blocks, bool)  # True: the bound may be below the true minimum
         self._prefix: np.ndarray | None = None
 
     # ---- update ----------------------------------------------------------------------------------
@@ -71,13 +61,9 @@ class SumTree:
             return
         lo, hi = int(slots.min()), int(slots.max()) + 1
         dense = self.slice_span is not None and hi - lo <= max(4 * len(slots), self.slice_span)
-        if self.track_min and not dense:
-            self._lower_block_mins(slots, np.broadcast_to(np.asarray(values, np.float64), slots.shape))
         self.leaves[slots] = values
         if dense:
             self._propagate_span(lo, hi)
-            if self.track_min:
-                self._exact_block_mins(lo >> self.block_shift, ((hi - 1) >> self.block_shift) + 1)
         else:
             self._propagate_index(np.asarray(slots, np.int64) // self.group)
         self._prefix = None
@@ -100,26 +86,9 @@ class SumTree:
             pairs = self._pairs[lv].take(idx, axis=0)
             self.sums[lv + 1][idx] = pairs[:, 0] + pairs[:, 1]
 
-    def _lower_block_mins(self, slots: np.ndarray, values: np.ndarray) -> None:
-        """Before leaves change: lower the blocks' bounds; flag blocks whose minimum may have risen."""
-        old = self.leaves[slots]
-        blocks = slots >> self.block_shift
-        new = np.where(values > 0, values, np.inf)
-        raised = (old > 0) & (old <= self.block_min[blocks]) & (new > old)
-        self.block_dirty[blocks[raised]] = True
-        np.minimum.at(self.block_min, blocks, new)
-
-    def _exact_block_mins(self, b0: int, b1: int) -> None:
-        """Recompute the minima of blocks [b0, b1) from their leaves."""
-        rows = self.leaves[b0 << self.block_shift:b1 << self.block_shift].reshape(b1 - b0, -1)
-        self.block_min[b0:b1] = np.where(rows > 0, rows, np.inf).min(axis=1)
-        self.block_dirty[b0:b1] = False
-
     def rebuild(self) -> None:
-        """Recompute every internal node (and the block minima) from the leaf values."""
+        """Recompute every internal node from the leaf values."""
         self._propagate_span(0, len(self.leaves))
-        if self.track_min:
-            self._exact_block_mins(0, len(self.block_min))
         self._prefix = None
 
     # ---- queries ---------------------------------------------------------------------------------
@@ -127,16 +96,6 @@ class SumTree:
     def total(self) -> float:
         """Sum of all leaves (the same number the search uses)."""
         return float(self._prefix_sums()[-1])
-
-    def min_positive(self) -> float:
-        """Smallest positive leaf (inf when all are 0); needs `track_min`."""
-        if not self.track_min:
-            raise RuntimeError("this SumTree does not track minima")
-        while True:
-            block = int(np.argmin(self.block_min))
-            if not self.block_dirty[block]:
-                return float(self.block_min[block])
-            self._exact_block_mins(block, block + 1)
 
     def _prefix_sums(self) -> np.ndarray:
         if self._prefix is None:
@@ -173,7 +132,7 @@ class SumTree:
 
     @property
     def nbytes(self) -> int:
-        return self.leaves.nbytes + sum(a.nbytes for a in self.sums) + self.block_min.nbytes + self.block_dirty.nbytes
+        return self.leaves.nbytes + sum(a.nbytes for a in self.sums)
 
 
 class DerivedTree:

@@ -2,11 +2,12 @@
 
 Per run (from its `metrics.jsonl`): the held-out metrics of the last evaluation; the training
 hallucination fraction over the whole run; sample efficiency (executed completions until the held-out
-pass@1 first reaches 0.8, None = not reached); the buffer's final occupancy and pruned count; the mean
-confidence variance of the nocturnal phases; mean rollout entropy at low valence (< -0.5) and for the
-rest, weighted by rollouts; wall time, completions/s and the tagger's share of the step time. Over
-seeds: mean, std and 95% bootstrap interval per method; paired per-seed differences of every method
-against `ppo` and `uniform-replay`.
+pass@1 first reaches 0.8, None = not reached); the buffer's final occupancy, pruned count and Dream
+Queue size; the mean Dream Queue share of replayed rows and confidence variance of the nocturnal
+phases; the gradient steps taken and the critic's last explained variance; mean rollout entropy at
+low valence (< -0.5) and for the rest, weighted by rollouts; wall time, completions/s and the
+tagger's share of the step time. Over seeds: mean, std and 95% bootstrap interval per method;
+paired per-seed differences of every method against `ppo` and `uniform-replay`.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from cosmocore.types import STATUSES
 METRICS = (
     "eval/pass_at_1", "eval/hallucination", "rollout/hallucination", "sample_efficiency",
     "eval/status/syntax_error", "eval/status/name_error", "eval/status/runtime_error",
-    "eval/status/wrong_answer", "buffer/size", "buffer/pruned", "nocturnal/confidence_variance",
+    "eval/status/wrong_answer", "buffer/size", "buffer/pruned", "buffer/dream_size", "nocturnal/dream_share",
+    "nocturnal/confidence_variance", "update/gradient_steps", "update/value_explained_var",
     "entropy/low_valence_ratio", "perf/samples_per_s", "perf/tagger_overhead", "perf/wall_s",
 )
 TARGET_PASS_RATE = 0.8  # sample efficiency: executed completions until held-out pass@1 reaches this
@@ -83,7 +85,11 @@ def final_metrics(rows: Sequence[dict[str, Any]]) -> dict[str, float | None]:
     return {**final, "rollout/hallucination": _mean(_column(training, "rollout/hallucination")),
             "sample_efficiency": None if efficiency is None else float(efficiency),
             "buffer/size": _last(rows, "buffer/size"), "buffer/pruned": _last(rows, "buffer/pruned"),
+            "buffer/dream_size": _last(rows, "buffer/dream_size"),
+            "nocturnal/dream_share": _mean(_column(rows, "nocturnal/dream_share")),
             "nocturnal/confidence_variance": _mean(_column(rows, "nocturnal/confidence_variance")),
+            "update/gradient_steps": _last(rows, "update/gradient_steps"),
+            "update/value_explained_var": _last(rows, "update/value_explained_var"),
             "entropy/low_valence_ratio": ratio, "perf/samples_per_s": _last(rows, "perf/samples_per_s"),
             "perf/tagger_overhead": _last(rows, "perf/tagger_overhead"), "perf/wall_s": _last(rows, "perf/wall_s")}
 

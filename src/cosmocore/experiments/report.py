@@ -43,6 +43,9 @@ METRIC_NAMES = {
     "cycles_to_zero_error": "cycles to zero error",
     "bug_recurrence": "bug recurrence",
     "wall_s": "wall time (s)",
+    "update/gradient_steps": "gradient steps",
+    "update/value_explained_var": "critic explained variance",
+    "nocturnal/dream_share": "Dream Queue share of replayed rows",
 }
 _HIGHER_BETTER = ("pass_at", "pass_rate", "status/passed", "reward")
 _LOWER_BETTER = ("hallucination", "sample_efficiency", "cycles", "recurrence", "/status/", "error", "wall_s")

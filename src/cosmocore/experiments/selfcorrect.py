@@ -79,7 +79,7 @@ def self_correct(config: TrainConfig, run_dir: Path, spec: SelfCorrectionSpec) -
     saved = run_dir / ROW_FILE
     if saved.exists():
         return SelfCorrectionRow(**json.loads(saved.read_text()))
-    row = _cycles(config, run_dir, spec, prioritization=config.buffer.dream_queue)
+    row = _cycles(config, run_dir, spec, prioritization=config.learn.replay == "dream_mix")
     write_text_atomic(saved, json.dumps(dataclasses.asdict(row)))
     return row
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import torch
 
-from cosmocore.learn.masked import masked_whiten
+MIN_ADVANTAGE_SCALE = 0.05  # reward units: a near-perfect critic must not blow its residual noise up
 
 
 @dataclass(frozen=True)
@@ -69,14 +69,19 @@ def terminal_gae(
     return gae(terminal_rewards(reward, mask), values, mask, gamma, lam)
 
 
-def ppo_advantages(
-    reward: torch.Tensor, values: torch.Tensor, mask: torch.Tensor, gamma: float, lam: float, whiten: bool
-) -> Advantages:
-    """The PPO learner's advantages: terminal GAE, optionally whitened over the batch's tokens.
+def advantage_rms(advantages: torch.Tensor, mask: torch.Tensor) -> float:
+    """The scale advantages are divided by: sqrt(mean of A^2 over the completion tokens), reward units,
+    never below MIN_ADVANTAGE_SCALE. Not centred: dividing by it keeps every advantage's sign."""
+    m = mask.to(torch.float32)
+    mean_sq = float((advantages.detach().to(torch.float32).pow(2) * m).sum() / m.sum().clamp(min=1.0))
+    return max(mean_sq ** 0.5, MIN_ADVANTAGE_SCALE)
 
-    Whitening changes the advantages only; the returns (value targets) stay in reward units.
-    """
+
+def ppo_advantages(
+    reward: torch.Tensor, values: torch.Tensor, mask: torch.Tensor, gamma: float, lam: float, scale: float = 1.0
+) -> Advantages:
+    """The PPO learner's advantages: terminal GAE divided by `scale` (> 0; the latest wake batch's
+    `advantage_rms`, or 1). A minibatch is never re-centred on its own mean, so a replayed batch of
+    failures keeps negative advantages. The returns (value targets) stay in reward units."""
     raw = terminal_gae(reward, values, mask, gamma, lam)
-    if not whiten:
-        return raw
-    return Advantages(masked_whiten(raw.advantages, mask), raw.returns)
+    return Advantages(raw.advantages / scale, raw.returns)

@@ -43,10 +43,3 @@ def token_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     m = mask.to(x.dtype)
     return (x * m).sum() / m.sum().clamp(min=1.0)
 
-
-def masked_whiten(x: torch.Tensor, mask: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
-    """x (B, T) shifted and scaled to mean 0, std 1 over the valid tokens (population std); padding -> 0."""
-    m = mask.to(x.dtype)
-    mean = token_mean(x, mask)
-    var = token_mean((x - mean).pow(2), mask)
-    return (x - mean) / (var.sqrt() + eps) * m

@@ -1,27 +1,28 @@
-"""The meta-gradient rule that raises pruning when confidence variance is low (pure).
+"""The meta-gradient rule that moves the prune thresholds with confidence variance, both ways (pure).
 
-The Prune Bin deletes an item when |v| < tau_v and a < tau_a (and its entropy is not above the
-curiosity floor). When the confidence variance s (`cosmocore.learn.signals`) falls below s* (0.1),
+The Prune Bin deletes an item when |v| < tau_v and a < tau_a (and its normalised entropy is not
+above the curiosity floor). The paper: "low variance (< 0.1) increases pruning via meta-gradient
+descent". Given the confidence variance s (`cosmocore.learn.signals`) and its threshold s* (0.1),
 the thresholds take one gradient step on the surrogate
 
-    L(tau) = g * o(tau),      g = max(0, s* - s)
+    L(tau) = g * o(tau),      g = s* - s        (signed: > 0 when confidence has collapsed)
     o(tau) = 1 - mean_i [ e_i * sigma((tau_v - |v_i|) / T) * sigma((tau_a - a_i) / T) ]
 
 o is the soft share of the given items that would survive pruning (the buffer occupancy after
 pruning, relative to now), e_i = 0 for items exempt by entropy, sigma the logistic function and T the
-temperature. Since o falls as tau rises, dL/dtau <= 0 and the step
+temperature. do/dtau <= 0, so with s < s* (g > 0) descending L raises the thresholds (more pruning),
+and with s > s* (g < 0, variance recovered) it lowers them again:
 
-    tau' = min(ceiling, tau + clip(-lr * dL/dtau, 0, max_step))
+    tau' = clamp(tau - clip(lr * dL/dtau, -max_step, max_step), floor, ceiling)
 
-only ever raises a threshold, by at most max_step, and never above its ceiling (0.5 for tau_v,
-0.7 for tau_a by default: the prune zone never reaches the Dream Queue's |v| > 0.5, a > 0.7). A
-threshold already at or above its ceiling is left alone. With s >= s*, or s NaN, or no items, the
-thresholds are returned unchanged. Closed form, for one threshold:
+The floor is the configured starting thresholds (the paper's 0.2 / 0.3): recovered variance undoes
+earlier raises but never prunes less than the paper's rule. The ceilings (0.5 for tau_v, 0.7 for
+tau_a by default) keep the prune zone clear of the Dream Queue's |v| > 0.5, a > 0.7. With s NaN or
+no items the thresholds are returned unchanged. Closed form, for one threshold:
 
     dL/dtau_v = -g / (T N) * sum_i e_i sigma'(x_i) sigma(y_i),   x_i = (tau_v - |v_i|)/T, y_i = (tau_a - a_i)/T
 
-Pass the tags of a uniform sample of the buffer (e.g. the uniform part of a nocturnal minibatch) so
-that o estimates the whole buffer's occupancy.
+Pass the tags of a uniform sample of the buffer so that o estimates the whole buffer's occupancy.
 """
 
 from __future__ import annotations
@@ -68,18 +69,21 @@ def meta_gradient(
     exempt: torch.Tensor,
     temperature: float,
 ) -> tuple[float, float]:
-    """dL/dtau = gap * do/dtau, by autograd on `soft_occupancy`: (d/dtau_v, d/dtau_a), each <= 0."""
+    """dL/dtau = gap * do/dtau, by autograd on `soft_occupancy`: (d/dtau_v, d/dtau_a), signed like -gap."""
     tau = torch.tensor([thresholds.valence, thresholds.arousal], dtype=torch.float64, requires_grad=True)
     surrogate = gap * soft_occupancy(tau, valence, arousal, exempt, temperature)
     (grad,) = torch.autograd.grad(surrogate, tau)
     return float(grad[0]), float(grad[1])
 
 
-def _raise(tau: float, grad: float, config: LearnConfig, ceiling: float) -> float:
-    if tau >= ceiling:
-        return tau
-    step = min(max(-config.meta_lr * grad, 0.0), config.meta_max_step)
-    return min(ceiling, tau + step)
+def _move(tau: float, grad: float, config: LearnConfig, floor: float, ceiling: float) -> float:
+    """One bounded descent step on one threshold, kept in [floor, ceiling] (a threshold configured
+    outside that range only moves towards it)."""
+    step = min(max(-config.meta_lr * grad, -config.meta_max_step), config.meta_max_step)
+    moved = tau + step
+    if step > 0:
+        return max(tau, min(ceiling, moved))
+    return min(tau, max(floor, moved))
 
 
 def meta_prune_step(
@@ -89,16 +93,18 @@ def meta_prune_step(
     arousal: np.ndarray | torch.Tensor,  # (N,) their arousals
     exempt: np.ndarray | torch.Tensor | None = None,  # (N,) bool, True = entropy above the floor
     config: LearnConfig | None = None,
+    floor: PruneThresholds | None = None,  # the lowest thresholds (the configured start); None = the defaults
 ) -> PruneThresholds:
-    """The thresholds after one meta step (module doc); unchanged unless confidence variance < threshold."""
+    """The thresholds after one meta step (module doc): up below the confidence threshold, down above it."""
     config = config or LearnConfig()
+    floor = floor or PruneThresholds()
     gap = config.confidence_threshold - confidence_variance
     v, a = _as_tensor(valence), _as_tensor(arousal)
-    if math.isnan(confidence_variance) or gap <= 0 or v.numel() == 0 or config.meta_lr == 0:
+    if math.isnan(confidence_variance) or gap == 0 or v.numel() == 0 or config.meta_lr == 0:
         return thresholds
     skip = torch.zeros(v.shape, dtype=torch.bool) if exempt is None else torch.as_tensor(exempt).reshape(-1).bool()
     grad_v, grad_a = meta_gradient(thresholds, gap, v, a, skip, config.meta_temperature)
     return PruneThresholds(
-        _raise(thresholds.valence, grad_v, config, config.prune_valence_max),
-        _raise(thresholds.arousal, grad_a, config, config.prune_arousal_max),
+        _move(thresholds.valence, grad_v, config, floor.valence, config.prune_valence_max),
+        _move(thresholds.arousal, grad_a, config, floor.arousal, config.prune_arousal_max),
     )

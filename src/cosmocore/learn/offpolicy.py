@@ -15,7 +15,9 @@ generated, and that policy's version (the count of policy updates before it). Co
 - PER weights (from the buffer) multiply the per-sample weight.
 
 On-policy (wake) data goes through the same functions: there mu is the policy that just generated it.
-The 80/20 split of a nocturnal minibatch is the buffer's (`cosmocore.buffer.priority.split_mixed`).
+The 80/20 split of a nocturnal minibatch is the buffer's (`cosmocore.buffer.priority.split_mixed`);
+`dream_rate_ratio` measures what it amounts to: mean draws per Dream Queue member over mean draws
+per non-member (the paper's "5x the baseline rate").
 """
 
 from __future__ import annotations
@@ -61,3 +63,11 @@ def sample_weights(
 def nocturnal_due(wake_steps_done: int, every: int) -> bool:
     """True after every `every`-th wake step (counting from 1); `every` = 0 means never."""
     return every > 0 and wake_steps_done > 0 and wake_steps_done % every == 0
+
+
+def dream_rate_ratio(member_draws: int, members: int, other_draws: int, others: int) -> float | None:
+    """(draws per member) / (draws per non-member); `members` and `others` are population sizes summed
+    over the draws (so a phase of several batches is one ratio). None when either rate is undefined."""
+    if members == 0 or others == 0 or other_draws == 0:
+        return None
+    return (member_draws / members) / (other_draws / others)

@@ -9,6 +9,9 @@
   samples that have a completion token; NaN when fewer than two (then nothing is decided on it).
   The paper calls this std "confidence variance"; a policy that has collapsed onto confident,
   uniform outputs has c_b close to 1 everywhere and a confidence variance near 0.
+- Explained variance of the critic: 1 - Var(R - V) / Var(R) over the completion tokens (population
+  variances), 1 for a perfect critic, 0 for one that predicts the mean, negative for worse; NaN
+  when the returns do not vary.
 """
 
 from __future__ import annotations
@@ -57,3 +60,14 @@ def batch_confidence_variance(
         return confidence_variance(prompt_values(values, mask), mask)
     return confidence_variance(sample_confidence(logp, mask), mask)
 
+
+
+def explained_variance(values: torch.Tensor, returns: torch.Tensor, mask: torch.Tensor) -> float:
+    """1 - Var(returns - values) / Var(returns) over the tokens where mask (B, T) is True; NaN if Var = 0."""
+    m = mask.bool()
+    r = returns.detach()[m].to(torch.float64)
+    v = values.detach()[m].to(torch.float64)
+    total = float(r.var(correction=0)) if r.numel() else 0.0
+    if total == 0.0:
+        return float("nan")
+    return 1.0 - float((r - v).var(correction=0)) / total

@@ -2,7 +2,10 @@
 
     load_policy(PolicyConfig(model=DIR_OR_ID)) / Policy.from_pretrained(DIR_OR_ID) -> Policy
     policy.generate(prompts, config, seed=, entry_points=) -> [Completion]   (cosmocore.types)
-    policy.score(prompt_ids, completion_ids) -> Scores (B, T) logp, entropy, values, mask (differentiable)
+    policy.score(prompt_ids, completion_ids) -> Scores (B, T) logp, entropy, values, mask (differentiable);
+                                                  (B, H) prompt_embedding, code_embedding (detached)
+    policy.fit_value_head(prompt_ids, completion_ids, rewards, l2=) -> explained variance (ridge fit of the head)
+    policy.vocab_size, policy.max_entropy   width of the sampled distribution, ln of it (nats)
     policy.save_pretrained(DIR)   an ordinary HF checkpoint + value_head.safetensors beside it
     policy.version                policy updates so far (the learner increments it)
 
@@ -10,7 +13,8 @@ Modules, in the order the data flows: `sources` and `loading` (model, tokenizer,
 `text` (stop sequences, code extraction; no torch), `distribution` (temperature/top-p sampling
 distribution, log-probs, entropy; pure), `backends` (one cached forward step, decoder-only or
 encoder-decoder), `sampling` (the batched loop), `scoring` (teacher-forced re-evaluation),
-`value_head`, `model` (`Policy`), and `pretrain` (the supervised warm start behind the embedded model).
+`value_head` (the head, its ridge fit, its file), `model` (`Policy`), and `pretrain` (the supervised
+warm start behind the embedded model).
 Entropy everywhere is the Shannon entropy, in nats, of the distribution tokens are really drawn from
 (after temperature and top-p). torch and transformers are imported on first use of these names.
 

@@ -3,7 +3,9 @@
     prompts --encode (chat template optional; left-truncated to the context)--> sample_batch (KV cache,
         temperature/top-p, stops) --> Completion records (ids, behaviour log-probs, entropies, values,
         pooled embeddings, policy version, extracted code)
-    stored (prompt ids, completion ids) --score--> Scores (differentiable logp, entropy, values, mask)
+    stored (prompt ids, completion ids) --score--> Scores (differentiable logp, entropy, values, mask;
+        detached pooled embeddings)
+    stored (prompt ids, completion ids) + rewards --fit_value_head--> a ridge-fitted value head
     save_pretrained(dir) --> an ordinary HF checkpoint (LoRA merged in) + value_head.safetensors
 
 The model stays in eval mode (dropout off), so that what `score` computes at the sampling weights
@@ -14,6 +16,7 @@ increments it after each optimizer step, and every completion records the versio
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,9 +29,18 @@ from cosmocore.errors import InputError
 from cosmocore.policy.backends import backend_for, core_model
 from cosmocore.policy.loading import Loaded, load
 from cosmocore.policy.sampling import Sampled, sample_batch
-from cosmocore.policy.scoring import Scores, score_batch
+from cosmocore.policy.scoring import Scores, forward_pass, score_batch
 from cosmocore.policy.text import extract_code
-from cosmocore.policy.value_head import ValueHead, load_head, save_head
+from cosmocore.policy.value_head import (
+    DEFAULT_L2,
+    Moments,
+    ValueHead,
+    explained_variance,
+    load_head,
+    ridge_solve,
+    sample_moments,
+    save_head,
+)
 from cosmocore.types import Completion
 
 
@@ -77,6 +89,17 @@ class Policy:
     def hidden_size(self) -> int:
         """Width of the hidden state the value head reads (and of the pooled embeddings)."""
         return int(self.value_head.linear.in_features)
+
+    @property
+    def vocab_size(self) -> int:
+        """Width of the distribution tokens are sampled from: the output embedding's rows (the logits'
+        last dimension), which can exceed the tokenizer's vocabulary (padded embedding matrices)."""
+        return int(core_model(self.model).get_output_embeddings().weight.shape[0])
+
+    @property
+    def max_entropy(self) -> float:
+        """ln(vocab_size), nats: the entropy of the uniform distribution, the most a token's can be."""
+        return math.log(self.vocab_size)
 
     def trainable_parameters(self) -> list[torch.nn.Parameter]:
         """What the optimizer updates: the model's trainable weights (only adapters under LoRA) and the value head."""
@@ -173,6 +196,41 @@ class Policy:
                            is_encoder_decoder=self.is_encoder_decoder, pad_id=self.pad_id, device=self.device,
                            temperature=self.config.temperature if temperature is None else temperature,
                            top_p=self.config.top_p if top_p is None else top_p)
+
+    # ---- value head fitting -----------------------------------------------------------------------
+
+    def fit_value_head(self, prompt_ids: Sequence[Sequence[int]], completion_ids: Sequence[Sequence[int]],
+                       targets: Sequence[float] | np.ndarray, *, l2: float = DEFAULT_L2) -> float:
+        """Set the value head to the ridge regression (`value_head.ridge_solve`, relative strength `l2`)
+        of each sample's scalar target (its terminal reward: with gamma = lambda = 1 every state's
+        return) on the hidden states `score` reads values from, every completion token weighted
+        1 / T_b so each sample counts once. No gradients; forward passes of `config.batch_size`
+        samples. Returns the in-sample weighted explained variance (NaN for constant targets)."""
+        if not len(prompt_ids) == len(completion_ids) == len(targets):
+            raise ValueError(f"{len(prompt_ids)} prompts, {len(completion_ids)} completions, {len(targets)} targets")
+        stats = self._value_moments(prompt_ids, completion_ids, torch.as_tensor(np.asarray(targets, np.float64)))
+        weight, bias = ridge_solve(stats, l2)
+        with torch.no_grad():
+            self.value_head.linear.weight.copy_(weight.reshape(1, -1))
+            self.value_head.linear.bias.fill_(bias)
+        return explained_variance(stats, weight)
+
+    def _value_moments(self, prompt_ids: Sequence[Sequence[int]], completion_ids: Sequence[Sequence[int]],
+                       targets: torch.Tensor) -> Moments:
+        """Pooled `sample_moments` of every batch (similar lengths share a batch, to pad less)."""
+        order = sorted(range(len(prompt_ids)), key=lambda i: len(prompt_ids[i]) + len(completion_ids[i]))
+        total: Moments | None = None
+        with torch.no_grad():
+            for start in range(0, len(order), self.config.batch_size):
+                chunk = order[start: start + self.config.batch_size]
+                passed = forward_pass(self.model, [prompt_ids[i] for i in chunk], [completion_ids[i] for i in chunk],
+                                      is_encoder_decoder=self.is_encoder_decoder, pad_id=self.pad_id,
+                                      device=self.device)
+                part = sample_moments(passed.hidden, passed.mask, targets[chunk])
+                total = part if total is None else total + part
+        if total is None:
+            raise ValueError("fit_value_head needs at least one sample")
+        return total
 
     # ---- saving ------------------------------------------------------------------------------------
 
