@@ -134,6 +134,8 @@ class LearnConfig:
     value_lr: float = 1e-4  # Adam learning rate of the value head (larger chases the rewards' noise: docs/learner.md)
     value_warmup_rollouts: int = 4  # wake-sized rollouts executed before step 1 to fit the critic and the tagger
     value_warmup_l2: float = 10.0  # ridge strength of the warm-up fit, relative to the mean hidden-state variance
+    critic_weight: float = 1.0  # the critic's worth, in attempts, when pooled with a prompt's other attempts
+    #                             into the expectation behind TD; 0 = estimated from the run (posterior weight)
     ppo_epochs: int = 1  # passes over each wake batch
     minibatch_size: int = 8  # trajectories per gradient step in the wake phase
     gamma: float = 1.0  # discount per completion token
@@ -169,6 +171,7 @@ class LearnConfig:
             "value_lr": self.value_lr >= 0,
             "value_warmup_rollouts": self.value_warmup_rollouts >= 0,
             "value_warmup_l2": self.value_warmup_l2 >= 0,
+            "critic_weight": self.critic_weight >= 0,
             "ppo_epochs": self.ppo_epochs >= 1,
             "minibatch_size": self.minibatch_size >= 1,
             "gamma": 0.0 <= self.gamma <= 1.0,

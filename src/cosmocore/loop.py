@@ -106,26 +106,6 @@ class Run:
 
 
 @dataclass(frozen=True)
-class Rollout:
-    """One wake step's completions and what became of them (row i is completion i)."""
-
-    tasks: tuple[Problem, ...]
-    completions: tuple[Completion, ...]
-    results: tuple[ExecutionResult, ...]
-    feedbacks: tuple[Feedback, ...]
-    group_ids: np.ndarray  # (B,) index of each row's task within the step
-    td: np.ndarray  # (B,) reward units: reward - baseline
-    features: np.ndarray  # (B, F) execution features (baseline column included), as the buffer stores them
-    valence: np.ndarray  # (B,)
-    arousal: np.ndarray  # (B,)
-    tagger: TaggerStepStats  # the tagger's fit of this batch
-
-    @property
-    def rewards(self) -> np.ndarray:
-        return np.array([f.reward for f in self.feedbacks], np.float32)
-
-
-@dataclass(frozen=True)
 class Executed:
     """Completions of some tasks, executed and rewarded (a rollout before the critic and the tagger)."""
 
@@ -138,6 +118,18 @@ class Executed:
     @property
     def rewards(self) -> np.ndarray:
         return np.array([f.reward for f in self.feedbacks], np.float32)
+
+
+@dataclass(frozen=True)
+class Rollout(Executed):
+    """One wake step's executed completions and what the critic and the tagger made of them (row i is
+    completion i)."""
+
+    td: np.ndarray  # (B,) reward units: reward - baseline
+    features: np.ndarray  # (B, F) execution features (expectation columns included), as the buffer stores them
+    valence: np.ndarray  # (B,)
+    arousal: np.ndarray  # (B,)
+    tagger: TaggerStepStats  # the tagger's fit of this batch
 
 
 # ---- building a run ------------------------------------------------------------------------------
@@ -254,17 +246,23 @@ class Expectation:
     peers: np.ndarray  # how many there were
 
 
+def critic_weight(run: Run) -> float:
+    """The critic's worth in attempts: `learn.critic_weight`, or (0) the posterior weight estimated
+    from the variances of earlier batches (`cosmocore.learn.expectation`)."""
+    return run.config.learn.critic_weight or run.expectation.critic_weight
+
+
 def expectation(run: Run, executed: Executed, prompt_value: np.ndarray) -> Expectation:
-    """PPO: the value head's V(prompt) pooled with the prompt's other attempts, the critic weighed by
-    the variances of earlier batches (`cosmocore.learn.expectation`), which this batch then updates;
-    GRPO: the group mean (DESIGN 1; docs/learner.md says why PPO pools)."""
+    """PPO: the value head's V(prompt) pooled with the prompt's other attempts (`critic_weight`); the
+    batch then updates the running variances. GRPO: the group mean (DESIGN 1; docs/learner.md says
+    why PPO pools)."""
     rewards, groups = torch.as_tensor(executed.rewards), torch.as_tensor(executed.group_ids)
     peer_mean, peers = peer_means(rewards, groups)
     if run.config.learn.algorithm == "grpo":
         baseline = rewards - group_td(rewards, groups)
     else:
         head = torch.as_tensor(prompt_value)
-        baseline = pooled_expectation(head, peer_mean, peers, run.expectation.critic_weight)
+        baseline = pooled_expectation(head, peer_mean, peers, critic_weight(run))
         run.expectation = update_scale(run.expectation, rewards, groups, head)
     return Expectation(baseline.numpy(), peer_mean.numpy(), peers.numpy())
 
@@ -297,7 +295,8 @@ def rollout_tasks(run: Run, drawn: Sequence[Problem], key: int, group: int) -> R
     features, valence, arousal, stats = fit_tags(run, executed, expected, np.stack([c.prompt_embedding for c in cs]),
                                                  np.stack([c.code_embedding for c in cs]))
     return Rollout(executed.tasks, cs, executed.results, executed.feedbacks, executed.group_ids,
-                   executed.rewards - expected.baseline, features, valence, arousal, stats)
+                   td=executed.rewards - expected.baseline, features=features, valence=valence, arousal=arousal,
+                   tagger=stats)
 
 
 def normalised_entropy(run: Run, completion: Completion) -> float:
@@ -580,7 +579,7 @@ def refresh_tags(run: Run, replay: ReplayBatch, scored: Any) -> Updated:
     else:
         stored = torch.as_tensor(trajs.features)
         baseline = pooled_expectation(prompt_values(scored.values, scored.mask), stored[:, PEER_MEAN], stored[:, PEERS],
-                                      run.expectation.critic_weight)
+                                      critic_weight(run))
         td = trajs.reward - baseline.numpy()
     features = with_baselines(trajs.features, trajs.reward - td)
     tags = tag(run.tagger.tagger, scored.prompt_embedding.numpy(), scored.code_embedding.numpy(), features)
@@ -709,7 +708,8 @@ def wake_step(run: Run, step: int) -> tuple[Rollout, dict[str, float | None]]:
     store(run, r)
     return r, {**rollout_metrics(run, r), **_mean_stats(updates, "update"), "update/value_explained_var": explained,
                "update/baseline_explained_var": baseline_explained_variance(r),
-               "update/critic_weight": run.expectation.critic_weight,
+               "update/critic_weight": critic_weight(run),
+               "update/critic_weight_estimate": run.expectation.critic_weight,
                "update/advantage_scale": run.advantage_scale}
 
 

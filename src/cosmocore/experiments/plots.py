@@ -1,16 +1,17 @@
 """PNG plots of a grid's `Results`, one file per function, for the report.
 
-Job: learning curves (held-out pass@1 and hallucination vs executed completions, mean over seeds
-with a 95% bootstrap band), rollout executions by status, buffer occupancy over time, token entropy
-of low-valence rollouts vs the rest, and cycles to zero error with and without pruning. Each
-function writes one PNG into `out_dir`, returns its path, and returns None (writing nothing) when
-the results hold no data for it.
+Job: learning curves (held-out pass@1, and hallucination where the reward makes it differ from
+1 - pass@1, vs executed completions, mean over seeds with a 95% interval band), rollout executions
+by status, buffer occupancy over time, token entropy of low-valence rollouts vs the rest, and cycles
+to zero error with and without pruning. Each function writes one PNG into `out_dir`, returns its
+path, and returns None (writing nothing) when the results hold no data for it.
 
 Limits: matplotlib is imported inside the functions (so `import cosmocore` stays fast) and drawn
 on the Agg canvas directly, never through pyplot, so no global backend or figure state is touched;
 the default style is used whatever the user's matplotlibrc says. Output is deterministic for the
 same results and matplotlib version. Bands come from `stats.summarise` per x value over the seeds
-that have a value there, so runs cut short at different points still plot.
+that have a value there (Student t below 10 seeds, bootstrap-t from 10; no band where one seed has a
+value), so runs cut short at different points still plot.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ Plot = Callable[[Results, Path], "Path | None"]
 
 @dataclass(frozen=True)
 class Band:
-    """Mean over seeds and the 95% bootstrap interval, at each x value."""
+    """Mean over seeds and the 95% interval of the mean (NaN where only one seed has a value), at each x value."""
 
     x: tuple[float, ...]
     mean: tuple[float, ...]
@@ -96,9 +97,10 @@ def render_plots(results: Results, out_dir: Path) -> dict[str, Path]:
 
 @_default_style
 def learning_curves(results: Results, out_dir: Path) -> Path | None:
-    """Held-out pass@1 and hallucination vs executed completions, per method."""
+    """Held-out pass@1 (and hallucination, unless it is 1 - pass@1 throughout) vs executed completions."""
+    keys = [k for k, _ in CURVE_METRICS if k != "eval/hallucination" or not _hallucination_mirrors_pass(results)]
     panels = [(key, label) for key, label in CURVE_METRICS
-              if any(band(results.runs_of(m), key, _curve) for m in results.methods)]
+              if key in keys and any(band(results.runs_of(m), key, _curve) for m in results.methods)]
     if not panels:
         return None
     fig, axes = _figure(len(panels))
@@ -161,7 +163,7 @@ def entropy_by_valence(results: Results, out_dir: Path) -> Path | None:
     _label(ax, "mean token entropy (nats)", "method", "")
     ax.legend(fontsize=8)
     return _save(fig, Path(out_dir) / "entropy_by_valence.png",
-                 "Token entropy by valence: mean and 95% bootstrap interval over seeds")
+                 "Token entropy by valence: mean and 95% interval over seeds")
 
 
 @_default_style
@@ -194,6 +196,15 @@ def _curve(run: RunResult) -> dict[str, Any]:
 
 def _buffer(run: RunResult) -> dict[str, Any]:
     return run.buffer
+
+
+def _hallucination_mirrors_pass(results: Results) -> bool:
+    """Whether every curve point has hallucination = 1 - pass@1 (the default reward), so its panel says nothing new."""
+    for run in results.runs:
+        points = zip(run.curve.get("eval/hallucination", ()), run.curve.get("eval/pass_at_1", ()), strict=False)
+        if any(h is not None and p is not None and abs(h - (1 - p)) > 1e-9 for h, p in points):
+            return False
+    return True
 
 
 def _buffer_key(results: Results, candidates: Sequence[str]) -> str | None:
@@ -231,7 +242,7 @@ def _colors(results: Results) -> dict[str, str]:
 
 
 def _seeds_note(results: Results) -> str:
-    return f"mean and 95% bootstrap band over {len(results.grid.seeds)} seeds"
+    return f"mean and 95% interval band over {len(results.grid.seeds)} seeds"
 
 
 # ---- drawing helpers -----------------------------------------------------------------------------
@@ -255,11 +266,11 @@ def _draw_band(ax: Axes, b: Band | None, method: str, color: str) -> None:
 
 
 def _interval_bars(ax: Axes, x: Any, values: Sequence[Sequence[float]], color: str, label: str) -> None:
-    """Bars at the mean of each value list, with its 95% bootstrap interval as error bars."""
+    """Bars at the mean of each value list, with its 95% interval as error bars (none below 2 values)."""
     summaries = [summarise(v) for v in values]
     means = np.array([s.mean if s.n else 0.0 for s in summaries])
-    lows = np.array([s.mean - s.low if s.n else 0.0 for s in summaries])
-    highs = np.array([s.high - s.mean if s.n else 0.0 for s in summaries])
+    lows = np.array([s.mean - s.low if s.n > 1 else 0.0 for s in summaries])
+    highs = np.array([s.high - s.mean if s.n > 1 else 0.0 for s in summaries])
     ax.bar(x, means, width=0.4, color=color, label=label, yerr=np.vstack([lows, highs]), capsize=3)
 
 

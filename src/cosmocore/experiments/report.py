@@ -1,20 +1,26 @@
 """The report of a grid: `report.md`, `report.html`, `results.csv` and the plots, from `Results` alone.
 
 Job: say at a glance what a grid measured and whether CosmoCore beat each baseline, whatever the
-answer: a headline table (mean ± std [95% interval] over seeds), paired differences against `ppo`
-and `uniform-replay` with a plain-words verdict per metric, the plots, the paper's Table 1 and
-section 7 claims beside our matching numbers, the grid settings and the command that made it.
-`headline` is the terminal form (what `cosmocore demo` prints at the end).
+answer. The report and the terminal `headline` open with at most five lines that answer it: the
+primary metric (held-out pass@1 gain over the run's own step 0) of CosmoCore vs `ppo` and vs
+`uniform-replay`, each with the paired mean difference, its Holm-corrected interval, MDE and verdict,
+then whether any method learned at all (each method's gain with its 95% interval). Then one compact
+table of the headline family (comparison, difference, interval, adjusted p, MDE, verdict), the
+per-method table (start, end, gain, gradient steps, wall time), the secondary metrics and their
+descriptive comparisons, the diagnostics, Algorithm 1, the plots, the paper's numbers beside ours,
+the grid settings and the command that made it. `headline` is the terminal form (what
+`cosmocore reproduce` and `cosmocore demo` print at the end).
 
-A verdict is decided by the paired 95% interval alone: if it excludes 0 the change is stated with
-its size and whether it is better or worse (lower is better for hallucination, sample efficiency,
-cycles, recurrence and failure shares; higher for pass rates and reward); otherwise "no difference
-the interval can resolve". One seed gives no interval, hence no verdict.
+Verdicts are the aggregator's (`stats.judge_family`): "better" / "worse" only for the headline
+family, where the corrected interval excludes 0 and the Holm-adjusted p <= 0.05; otherwise
+"no resolvable difference (MDE x)". Secondary comparisons get intervals, p-values and MDEs but no
+verdict words.
 
-Limits: the report shows what `results.json` holds and derives only ratios of it (buffer bloat,
-entropy ratio, self-correction means); the table and paired rows are the aggregator's. The paper's
-numbers come from `paper.py` and appear only in the column labelled "paper (reported, not
-reproduced)". The HTML is self-contained (inline style, images by relative file name, no scripts).
+Limits: the report shows what `results.json` holds and derives only ratios and summaries of its
+per-run values for the paper's claims (ppo -> cosmocore hallucination, buffer bloat, entropy ratio,
+self-correction means). The paper's numbers come from `paper.py` and appear only in the column
+labelled "paper (reported, not reproduced)". The HTML is self-contained (inline style, images by
+relative file name, no scripts).
 """
 
 from __future__ import annotations
@@ -29,28 +35,43 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cosmocore.experiments import paper
+from cosmocore.experiments.aggregate import HALLUCINATION, HEADLINE_FAMILY, METHOD
 from cosmocore.experiments.results import PairedRow, Results, TableRow, write_text_atomic
-from cosmocore.experiments.stats import Summary, summarise
+from cosmocore.experiments.stats import (
+    BETTER,
+    NO_VERDICT,
+    UNRESOLVED,
+    WORSE,
+    Summary,
+    paired_differences,
+    summarise,
+)
 from cosmocore.methods import BASELINES
 
-CSV_FIELDS = ("method", "metric", "mean", "std", "low", "high", "n")
-METHOD = "cosmocore"  # the method the headline speaks for
+CSV_FIELDS = ("method", "metric", "role", "mean", "std", "low", "high", "n", "interval")
 METRIC_NAMES = {
-    "eval/pass_at_1": "held-out pass@1",
+    "eval/pass_at_1_start": "held-out pass@1 at step 0",
+    "eval/pass_at_1": "held-out pass@1 at the end",
+    "eval/pass_at_1_gain": "held-out pass@1 gain over step 0",
     "eval/hallucination": "held-out hallucination",
     "eval/mean_reward": "held-out mean reward",
-    "sample_efficiency": "sample efficiency (completions to 80% pass@1)",
-    "cycles_to_zero_error": "cycles to zero error",
-    "bug_recurrence": "bug recurrence",
-    "wall_s": "wall time (s)",
+    "sample_efficiency": "completions to 80% of the final gain",
+    "buffer/size": "buffer occupancy (final)",
+    "buffer/pruned": "items pruned",
+    "buffer/dream_size": "Dream Queue size (final)",
+    "nocturnal/confidence_variance": "confidence variance",
+    "entropy/low_valence_ratio": "entropy, low valence / rest",
+    "perf/wall_s": "wall time (s)",
+    "perf/samples_per_s": "completions/s",
+    "perf/tagger_overhead": "tagger share of step time",
     "update/gradient_steps": "gradient steps",
     "update/value_explained_var": "critic explained variance",
     "nocturnal/dream_share": "Dream Queue share of replayed rows",
 }
-_HIGHER_BETTER = ("pass_at", "pass_rate", "status/passed", "reward")
-_LOWER_BETTER = ("hallucination", "sample_efficiency", "cycles", "recurrence", "/status/", "error", "wall_s")
+INTERVAL_NOTE = ("Intervals are Student t below 10 seeds and studentised bootstrap (bootstrap-t) from 10 seeds; "
+                 "one seed gives none.")
 PLOT_CAPTIONS = {
-    "learning_curves": "Held-out pass@1 and hallucination vs executed completions (mean, 95% bootstrap band).",
+    "learning_curves": "Held-out pass@1 vs executed completions (mean, 95% interval band over seeds).",
     "status_breakdown": "Rollout executions by status, per method.",
     "buffer_occupancy": "Buffer occupancy over time (cosmocore vs cosmocore-no-prune shows what pruning does).",
     "entropy_by_valence": "Token entropy of low-valence rollouts (valence < -0.5) vs the rest.",
@@ -66,14 +87,6 @@ class ReportFiles:
     html: Path
     csv: Path
     plots: dict[str, Path]  # plot name -> PNG, only those the results had data for
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """A paired difference judged in plain words."""
-
-    outcome: str  # "better", "worse", "changed" (direction not judged), "unresolved", "no verdict"
-    text: str
 
 
 # ---- the report's content as blocks (rendered to Markdown and to HTML) ---------------------------
@@ -129,21 +142,26 @@ def render_report(results: Results, out_dir: Path, command: str | None = None) -
     files = ReportFiles(out_dir / "report.md", out_dir / "report.html", out_dir / "results.csv", plots)
     write_text_atomic(files.markdown, to_markdown(blocks))
     write_text_atomic(files.html, to_html(blocks, title(results)))
-    write_text_atomic(files.csv, table_csv(results.table))
+    write_text_atomic(files.csv, table_csv(results))
     return files
 
 
 def report_blocks(results: Results, plots: dict[str, Path], command: str, out_dir: Path) -> list[Block]:
-    """The whole report, top to bottom."""
+    """The whole report, top to bottom: the answer in at most five lines first, then the full tables."""
     return [
         Heading(title(results), 1),
+        Bullets(tuple(answer_lines(results))),
         Para(scope_line(results)),
-        Heading("Verdict"),
-        Bullets(tuple(baseline_tallies(results)) + tuple(v.text for v in headline_verdicts(results))),
+        *family_section(results),
         Heading("Results by method"),
-        Para("Mean ± std [95% bootstrap interval of the mean] over seeds; (n=k) where fewer seeds had a value."),
-        method_table(results),
-        *paired_section(results),
+        Para(f"Mean ± std over seeds; the gain is the per-run end minus step 0, mean [95% interval]. "
+             f"{INTERVAL_NOTE} (n=k) where fewer seeds had a value."),
+        method_table(results, results.metrics_with("headline")),
+        *secondary_section(results),
+        Heading("Diagnostics"),
+        Para("What the mechanisms did, per method (mean ± std [95% interval]); not compared."),
+        method_table(results, results.metrics_with("diagnostic")),
+        *self_correction_section(results),
         *plot_section(plots),
         *paper_section(results),
         Heading("Grid settings"),
@@ -167,26 +185,16 @@ def scope_line(results: Results) -> str:
             f"each with the same budget of {g.budget} executed completions; {wall:.0f} s of run time in all.")
 
 
-# ---- numbers and verdicts ------------------------------------------------------------------------
+# ---- numbers in words ----------------------------------------------------------------------------
 
 
 def metric_name(metric: str) -> str:
-    """The metric in words ("eval/hallucination" -> "held-out hallucination")."""
+    """The metric in words ("eval/pass_at_1_gain" -> "held-out pass@1 gain over step 0")."""
     if metric in METRIC_NAMES:
         return METRIC_NAMES[metric]
     if metric.startswith("eval/status/"):
         return f"held-out {metric.removeprefix('eval/status/')} share"
     return metric
-
-
-def better_direction(metric: str) -> int:
-    """+1 when higher is better, -1 when lower is better, 0 when the report does not judge it."""
-    name = metric.lower()
-    if any(word in name for word in _HIGHER_BETTER):
-        return 1
-    if any(word in name for word in _LOWER_BETTER):
-        return -1
-    return 0
 
 
 def method_name(method: str) -> str:
@@ -207,104 +215,139 @@ def fmt(x: float | None) -> str:
     return f"{x:.3f}" if size >= 0.001 else f"{x:.1e}"
 
 
+def fmt_p(p: float) -> str:
+    """A p-value: three decimals, "<0.001" below that, "n/a" when untested."""
+    if not math.isfinite(p):
+        return "n/a"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
 def interval(s: Summary | TableRow | PairedRow) -> str:
     return f"[{fmt(s.low)}, {fmt(s.high)}]"
+
+
+def level_words(row: PairedRow) -> str:
+    """The interval's level and how it was made: "97.5% t", "95% bootstrap-t" ("no interval" below 2 seeds)."""
+    return "no interval" if row.interval == "none" else f"{100 * row.level:.4g}% {row.interval}"
 
 
 def seeds(n: int) -> str:
     return f"{n} seed" if n == 1 else f"{n} seeds"
 
 
-def judge(row: PairedRow) -> Verdict:
-    """`row` (method - baseline, paired by seed) in plain words, decided by whether its interval excludes 0."""
-    who, base, what = method_name(row.method), row.baseline, metric_name(row.metric)
-    if row.n == 0:
-        return Verdict("no verdict", f"{who} vs {base} on {what}: no seed finished for both, nothing to compare.")
-    if row.n == 1:
-        return Verdict("no verdict", f"{who} vs {base} on {what}: {_signed(row.mean)} on one seed; "
-                                     "one seed gives no interval, so no verdict.")
-    if not row.summary.excludes_zero():
-        return Verdict("unresolved", f"{who} vs {base} on {what}: no difference the interval can resolve "
-                                     f"({_signed(row.mean)} {interval(row)}, {seeds(row.n)}).")
-    verb = "lowered" if row.mean < 0 else "raised"
-    low, high = (-row.high, -row.low) if row.mean < 0 else (row.low, row.high)
-    change = f"{who} {verb} {what} vs {base} by {fmt(abs(row.mean))} [{fmt(low)}, {fmt(high)}] ({seeds(row.n)})"
-    direction = better_direction(row.metric)
-    if direction == 0:
-        return Verdict("changed", f"{change}.")
-    better = (row.mean > 0) == (direction > 0)
-    return Verdict("better" if better else "worse", f"{change}: {'better' if better else 'worse'}.")
-
-
 def _signed(x: float) -> str:
     return fmt(x) if not math.isfinite(x) or x < 0 else f"+{fmt(x)}"
 
 
-def headline_verdicts(results: Results) -> list[Verdict]:
-    """CosmoCore's verdict against each baseline on each table metric (every method's if no cosmocore)."""
-    rows = [r for r in _ordered_paired(results) if r.method == METHOD] or _ordered_paired(results)
-    return [judge(r) for r in rows]
+def verdict_words(row: PairedRow) -> str:
+    """The verdict with the MDE beside it: "better (MDE 0.04)", "no resolvable difference (MDE 0.21)"."""
+    if row.n == 0:
+        return "no verdict: no seed finished for both"
+    if row.verdict == NO_VERDICT:
+        return "no verdict: one seed gives no interval"
+    if row.verdict in (BETTER, WORSE, UNRESOLVED):
+        return f"{row.verdict} (MDE {fmt(row.mde)})"
+    return row.verdict
 
 
-def baseline_tallies(results: Results) -> list[str]:
-    """Per baseline, one line: on how many metrics CosmoCore was better, worse, or not resolved."""
-    rows = [r for r in _ordered_paired(results) if r.method == METHOD]
+def comparison_name(row: PairedRow) -> str:
+    return f"{method_name(row.method)} vs {row.baseline}"
+
+
+# ---- the answer ----------------------------------------------------------------------------------
+
+
+def answer_lines(results: Results) -> list[str]:
+    """At most five lines: each declared headline comparison (or why it is missing), then the learning line."""
     lines = []
-    for baseline in dict.fromkeys(r.baseline for r in rows):
-        outcomes = [judge(r).outcome for r in rows if r.baseline == baseline]
-        better, worse = outcomes.count("better"), outcomes.count("worse")
-        lines.append(f"Against {baseline}: CosmoCore was better on {better} and worse on {worse} of "
-                     f"{len(outcomes)} metrics; on {len(outcomes) - better - worse} the data give no verdict.")
-    return lines or ["No paired differences of CosmoCore against a baseline in these results."]
+    for metric, method, baseline in HEADLINE_FAMILY:
+        row = results.paired_row(method, baseline, metric)
+        lines.append(family_line(row) if row is not None and row.family == "headline" else
+                     f"{method_name(method)} vs {baseline}: not in this grid (it ran {', '.join(results.methods)}).")
+    return [*lines, learned_line(results)]
 
 
-def _ordered_paired(results: Results) -> list[PairedRow]:
-    """Paired rows by baseline (ppo, uniform-replay first), then method, then the table's metric order."""
-    baselines = list(dict.fromkeys([*BASELINES, *(r.baseline for r in results.paired)]))
-    methods, metrics = list(results.methods), list(results.metrics)
+def family_line(row: PairedRow) -> str:
+    """One headline comparison in a line: difference, corrected interval, adjusted p, verdict with MDE."""
+    if row.n < 2:
+        return f"{comparison_name(row)}, {metric_name(row.metric)}: {_signed(row.mean)} on {seeds(row.n)}; " \
+               f"{verdict_words(row)}."
+    return (f"{comparison_name(row)}, {metric_name(row.metric)}: {_signed(row.mean)} (paired, {seeds(row.n)}), "
+            f"Holm-corrected {level_words(row)} interval {interval(row)}, adjusted p {fmt_p(row.p_adjusted)}: "
+            f"{verdict_words(row)}.")
 
-    def key(r: PairedRow) -> tuple[int, int, int]:
-        return (baselines.index(r.baseline), _index(methods, r.method), _index(metrics, r.metric))
 
-    return sorted(results.paired, key=key)
-
-
-def _index(items: Sequence[str], item: str) -> int:
-    return items.index(item) if item in items else len(items)
+def learned_line(results: Results) -> str:
+    """Whether any method learned: each method's gain over step 0 with its 95% interval, in one line."""
+    rows = [(m, row) for m in results.methods if (row := results.row(m, results.primary)) is not None and row.n]
+    if not rows:
+        return f"Learned at all? No run has a {metric_name(results.primary)} (no step-0 evaluation)."
+    cells = "; ".join(f"{m} {_signed(r.mean)} {interval(r)}" for m, r in rows)
+    above = [m for m, r in rows if r.summary.excludes_zero() and r.mean > 0]
+    return (f"Learned at all? {metric_name(results.primary)}, mean [95% interval, uncorrected]: {cells}; "
+            f"interval above 0 for {', '.join(above) or 'none'}.")
 
 
 # ---- tables --------------------------------------------------------------------------------------
 
 
-def method_table(results: Results) -> Table:
-    """Methods x metrics: mean ± std [low, high], with the number of finished seeds."""
-    header = ("method", "seeds", *(metric_name(m) for m in results.metrics))
-    rows = [(m, str(len(results.runs_of(m))), *(_cell(results.row(m, metric), len(results.runs_of(m)))
-                                                  for metric in results.metrics)) for m in results.methods]
+def family_section(results: Results) -> list[Block]:
+    """The headline family as one compact table, with the rule it was judged by."""
+    rows = results.family("headline")
+    table = tuple((f"{comparison_name(r)} ({seeds(r.n)})", _signed(r.mean), f"{interval(r)} {level_words(r)}",
+                   fmt_p(r.p_adjusted), fmt(r.mde), verdict_words(r)) for r in rows)
+    return [Heading("Headline comparisons"), Para(
+        f"{metric_name(results.primary)}, method minus baseline paired by seed. The family is declared in advance "
+        "(CosmoCore vs ppo and vs uniform-replay, those the grid ran) and Holm-corrected at 5% family-wise "
+        "error: each interval is at its Holm step's level 1 - 0.05/(m - k + 1), p is the two-sided paired "
+        "t-test, Holm-adjusted. A verdict needs the corrected interval to exclude 0 and the adjusted p <= 0.05; "
+        "MDE = (t(1 - alpha_k/2, n-1) + t(0.8, n-1)) s / sqrt(n), the true difference these seeds would "
+        "detect with 80% power."),
+        Table(("comparison", "difference", "interval", "adjusted p", "MDE", "verdict"), table)
+        if table else Para("No headline comparison: the grid did not run CosmoCore and a baseline.")]
+
+
+def method_table(results: Results, metrics: Sequence[str]) -> Table:
+    """Methods x `metrics`: the primary as mean [interval], the rest as mean ± std [interval]."""
+    header = ("method", "seeds", *(metric_name(m) for m in metrics))
+    rows = [(m, str(len(results.runs_of(m))), *(_cell(results.row(m, metric), len(results.runs_of(m)),
+                                                      metric == results.primary) for metric in metrics))
+            for m in results.methods]
     return Table(header, tuple(rows))
 
 
-def _cell(row: TableRow | None, finished: int) -> str:
+def _cell(row: TableRow | None, finished: int, primary: bool) -> str:
     if row is None or row.n == 0:
         return "n/a"
     n = "" if row.n == finished else f" (n={row.n})"
+    if row.n == 1:
+        return f"{fmt(row.mean)}{n}"
+    if primary:
+        return f"{_signed(row.mean)} {interval(row)}{n}"
     return f"{fmt(row.mean)} ± {fmt(row.std)} {interval(row)}{n}"
 
 
-def paired_section(results: Results) -> list[Block]:
-    """One table of paired differences per baseline, each with its verdicts."""
-    blocks: list[Block] = [Heading("Paired differences"), Para(
-        "Method minus baseline on the same seed, mean [95% bootstrap interval]; a verdict needs an interval "
-        "that excludes 0.")]
-    rows = _ordered_paired(results)
-    for baseline in dict.fromkeys(r.baseline for r in rows):
-        table = [(r.method, metric_name(r.metric), f"{_signed(r.mean)} {interval(r)}", str(r.n), judge(r).text)
-                 for r in rows if r.baseline == baseline]
-        blocks += [Heading(f"vs {baseline}", 3),
-                   Table(("method", "metric", "difference", "seeds", "verdict"), tuple(table))]
-    if not rows:
-        blocks.append(Para("No paired differences in these results."))
-    return blocks
+def secondary_section(results: Results) -> list[Block]:
+    """The secondary metrics per method, then their paired comparisons (descriptive, no verdicts)."""
+    metrics = results.metrics_with("secondary")
+    dropped = "" if HALLUCINATION in metrics else (
+        " Held-out hallucination is left out: under this grid's reward it equals 1 - pass@1 in every run.")
+    rows = tuple((comparison_name(r), metric_name(r.metric), f"{_signed(r.mean)} {interval(r)}", str(r.n),
+                  fmt_p(r.p), fmt_p(r.p_adjusted), fmt(r.mde)) for r in results.family("secondary"))
+    return [Heading("Secondary metrics"),
+            Para(f"Mean ± std [95% interval] over seeds. {INTERVAL_NOTE}{dropped}"),
+            method_table(results, metrics),
+            Heading("Secondary comparisons (descriptive)", 3),
+            Para("Method minus baseline paired by seed: the other pairs on the primary metric and every pair on "
+                 "the secondary ones, with uncorrected 95% intervals, the paired t-test's p, p Holm-adjusted "
+                 "within this secondary family (for reference) and the MDE at 5%. These get no verdict words."),
+            Table(("comparison", "metric", "difference [95% interval]", "seeds", "p", "p (Holm, secondary)",
+                   "MDE"), rows) if rows else Para("No secondary comparisons in these results.")]
+
+
+def self_correction_section(results: Results) -> list[Block]:
+    lines = self_correction_lines(results)
+    return [Heading("Self-correction (Algorithm 1)"), Bullets(tuple(lines))] if lines else []
 
 
 def settings_table(results: Results) -> Table:
@@ -325,13 +368,14 @@ def reproduce_command(results: Results, out_dir: Path) -> str:
             f"--seeds {' '.join(map(str, g.seeds))} {source} --out {shlex.quote(str(out_dir))}")
 
 
-def table_csv(rows: Sequence[TableRow]) -> str:
-    """The headline table as CSV, one line per method x metric (missing values empty)."""
+def table_csv(results: Results) -> str:
+    """The table as CSV, one line per method x metric with its role (missing values empty)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_FIELDS)
-    for r in rows:
-        writer.writerow([r.method, r.metric, *(_csv_number(x) for x in (r.mean, r.std, r.low, r.high)), r.n])
+    for r in results.table:
+        writer.writerow([r.method, r.metric, results.metrics.get(r.metric, ""),
+                         *(_csv_number(x) for x in (r.mean, r.std, r.low, r.high)), r.n, r.interval])
     return buffer.getvalue()
 
 
@@ -374,16 +418,22 @@ def _ours_claim(results: Results, key: str) -> str:
 
 
 def _ours_hallucination(results: Results) -> str:
-    """ppo -> cosmocore held-out hallucination, the relative change, and the paired interval."""
-    base, ours = results.row("ppo", "eval/hallucination"), results.row(METHOD, "eval/hallucination")
-    if base is None or ours is None or not base.n or not ours.n:
+    """ppo -> cosmocore held-out hallucination (means over seeds), the relative change, and the paired
+    difference by seed with its 95% interval (descriptive; from the runs' final values)."""
+    base, ours = _final_by_seed(results, "ppo", HALLUCINATION), _final_by_seed(results, METHOD, HALLUCINATION)
+    if not base or not ours:
         return "not measured in this grid (needs ppo and cosmocore)"
-    change = f" ({_percent(ours.mean / base.mean - 1)})" if base.mean else ""
-    text = f"{fmt(base.mean)} -> {fmt(ours.mean)}{change}"
-    paired = results.paired_row(METHOD, "ppo", "eval/hallucination")
-    if paired is not None and paired.n:
+    b, o = summarise(list(base.values())), summarise(list(ours.values()))
+    change = f" ({_percent(o.mean / b.mean - 1)})" if b.mean else ""
+    paired = summarise(paired_differences(ours, base))
+    text = f"{fmt(b.mean)} -> {fmt(o.mean)}{change}"
+    if paired.n > 1:
         text += f"; paired difference {_signed(paired.mean)} {interval(paired)}, {seeds(paired.n)}"
     return text
+
+
+def _final_by_seed(results: Results, method: str, metric: str) -> dict[int, float]:
+    return {r.seed: v for r in results.runs_of(method) if (v := r.final.get(metric)) is not None}
 
 
 def _ours_self_correction(results: Results) -> str:
@@ -504,22 +554,18 @@ def _html(block: Block) -> str:
 # ---- the terminal headline -----------------------------------------------------------------------
 
 
-HEADLINE_METRICS = ("eval/pass_at_1", "eval/hallucination", "rollout/hallucination", "buffer/size",
-                    "cycles_to_zero_error", "perf/wall_s")
-
-
-def headline(results: Results, metrics: Sequence[str] = HEADLINE_METRICS) -> str:
-    """A compact table (mean [95% interval] per method) of the key `metrics` and CosmoCore's verdicts on
-    them, for a terminal; the report has every metric."""
-    shown = [m for m in metrics if m in results.metrics]
-    header = ["method", *(metric_name(m) for m in shown)]
-    rows = [[m, *(_short_cell(results.row(m, metric)) for metric in shown)] for m in results.methods]
+def headline(results: Results) -> str:
+    """The terminal form: the title and the answer (at most five lines), then the scope, the per-method
+    table (start, end, gain, gradient steps, wall time) and Algorithm 1; the report has everything."""
+    metrics = results.metrics_with("headline")
+    header = ["method", *(metric_name(m) for m in metrics)]
+    rows = [[m, *(_short_cell(results.row(m, metric), metric == results.primary) for metric in metrics)]
+            for m in results.methods]
     widths = [max(len(line[i]) for line in [header, *rows]) for i in range(len(header))]
-    lines = [title(results), scope_line(results), ""]
+    lines = [title(results), *answer_lines(results), "", scope_line(results), ""]
     lines += ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in [header, *rows]]
-    pairs = zip(_cosmocore_rows(results), headline_verdicts(results), strict=True)
-    lines += ["", *baseline_tallies(results), *(f"- {v.text}" for r, v in pairs if r.metric in shown)]
-    return "\n".join(lines + self_correction_lines(results))
+    corrections = [f"- {line}" for line in self_correction_lines(results)]
+    return "\n".join(lines + (["", *corrections] if corrections else []))
 
 
 def self_correction_lines(results: Results) -> list[str]:
@@ -529,16 +575,12 @@ def self_correction_lines(results: Results) -> list[str]:
         rows = [r for r in results.self_correction if r.method == method]
         done = [r.cycles_to_zero_error for r in rows if r.cycles_to_zero_error is not None]
         reached = f"mean {sum(done) / len(done):.1f} cycles over {len(done)} seed(s)" if done else "not reached"
-        lines.append(f"- self-correction (Algorithm 1), {method}: zero error on {rows[0].tasks} held-out tasks "
+        lines.append(f"self-correction (Algorithm 1), {method}: zero error on {rows[0].tasks} held-out tasks "
                      f"{reached}; {len(rows) - len(done)} of {len(rows)} seed(s) hit the cycle cap")
-    return ["", *lines] if lines else []
+    return lines
 
 
-def _cosmocore_rows(results: Results) -> list[PairedRow]:
-    return [r for r in _ordered_paired(results) if r.method == METHOD] or _ordered_paired(results)
-
-
-def _short_cell(row: TableRow | None) -> str:
+def _short_cell(row: TableRow | None, primary: bool) -> str:
     if row is None or row.n == 0:
         return "n/a"
-    return f"{fmt(row.mean)} {interval(row)}"
+    return f"{_signed(row.mean)} {interval(row)}" if primary and row.n > 1 else fmt(row.mean)

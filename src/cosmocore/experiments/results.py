@@ -1,7 +1,8 @@
 """The results of an experiment grid as frozen records, and `results.json`, their one file format.
 
 Job: hold what a grid measured (per-run curves and final metrics, the aggregated table, paired
-differences, self-correction runs) between the runner, the aggregator and the report; write it
+comparisons with their tests, self-correction runs) between the runner, the aggregator and the
+report, so that the report can be rendered from `results.json` alone; write it
 atomically (temp file + `os.replace`: a reader sees the old file or the whole new one) and read it
 back with validation, so a hand-edited or truncated file fails with an `InputError` naming the file
 and the field (`runs[1].final['eval/pass_at_1']`), never with a traceback deep in the report.
@@ -10,6 +11,11 @@ Limits: the records are frozen, but their dict fields are plain dicts (so record
 worker processes); treat them as read-only. Non-finite floats are written as JSON `null`; summary
 statistics read back from `null` are NaN, per-run values stay None. Unknown fields are rejected
 (a typo in a hand-edited file should not silently vanish); a new field means a new `version`.
+
+Version 2 (the statistics of `stats.py`): `metrics` maps each table metric to its role (headline,
+secondary, diagnostic) in table order, `primary` names the primary metric, table rows say how their
+interval was made, and paired rows carry their family, interval level, p, Holm-adjusted p, MDE and
+verdict. A version-1 file is refused with the way to rebuild it from its runs.
 """
 
 from __future__ import annotations
@@ -23,11 +29,13 @@ from typing import Any, TypeVar
 
 from cosmocore.checking import write_atomic
 from cosmocore.errors import InputError
-from cosmocore.experiments.stats import Summary
+from cosmocore.experiments.stats import INTERVALS, LEVEL, VERDICTS, Comparison, Summary
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 RESULTS_FILE = "results.json"
 VALENCE_GROUPS = ("low", "rest")  # entropy of rollouts with valence < -0.5, and of the others
+ROLES = ("headline", "secondary", "diagnostic")  # where a metric is shown; only headline/secondary are compared
+FAMILIES = ("headline", "secondary")  # a paired row's family: Holm-corrected with verdicts, or descriptive
 
 Series = dict[str, tuple[float | None, ...]]  # "completions" and named values, all the same length
 T = TypeVar("T")
@@ -77,45 +85,55 @@ class RunResult:
 
 @dataclass(frozen=True)
 class TableRow:
-    """One (method, metric) cell of the headline table, summarised over seeds."""
+    """One (method, metric) cell of a table, summarised over seeds."""
 
     method: str
     metric: str
     mean: float
     std: float
-    low: float  # 95% bootstrap interval of the mean
+    low: float  # 95% interval of the mean (stats.LEVEL)
     high: float
     n: int  # seeds that had a value
+    interval: str  # how the interval was made (stats.INTERVALS)
 
     @classmethod
     def from_summary(cls, method: str, metric: str, s: Summary) -> TableRow:
-        return cls(method, metric, s.mean, s.std, s.low, s.high, s.n)
+        return cls(method, metric, s.mean, s.std, s.low, s.high, s.n, s.interval)
 
     @property
     def summary(self) -> Summary:
-        return Summary(self.mean, self.std, self.low, self.high, self.n)
+        return Summary(self.mean, self.std, self.low, self.high, self.n, LEVEL, self.interval)
 
 
 @dataclass(frozen=True)
 class PairedRow:
-    """`method - baseline` on one metric, paired by seed and summarised."""
+    """`method - baseline` on one metric, paired by seed: its summary, test and verdict (stats.Comparison)."""
 
     method: str
     baseline: str
     metric: str
-    mean: float
+    family: str  # "headline" (Holm-corrected, verdicts) or "secondary" (descriptive)
+    mean: float  # mean per-seed difference
     std: float
-    low: float
+    low: float  # interval of the mean difference at `level`
     high: float
+    level: float  # 0.95, or a headline comparison's Holm step level 1 - alpha_k
+    interval: str  # how the interval was made (stats.INTERVALS)
     n: int  # seeds both runs finished
+    p: float  # two-sided paired t-test
+    p_adjusted: float  # Holm-adjusted within the family
+    mde: float  # minimum detectable effect at 80% power and the interval's level
+    verdict: str  # stats.VERDICTS
 
     @classmethod
-    def from_summary(cls, method: str, baseline: str, metric: str, s: Summary) -> PairedRow:
-        return cls(method, baseline, metric, s.mean, s.std, s.low, s.high, s.n)
+    def from_comparison(cls, method: str, baseline: str, metric: str, family: str, c: Comparison) -> PairedRow:
+        s = c.difference
+        return cls(method, baseline, metric, family, s.mean, s.std, s.low, s.high, s.level, s.interval, s.n,
+                   c.p, c.p_adjusted, c.mde, c.verdict)
 
     @property
     def summary(self) -> Summary:
-        return Summary(self.mean, self.std, self.low, self.high, self.n)
+        return Summary(self.mean, self.std, self.low, self.high, self.n, self.level, self.interval)
 
 
 @dataclass(frozen=True)
@@ -136,7 +154,8 @@ class Results:
 
     grid: GridInfo
     runs: tuple[RunResult, ...]
-    metrics: tuple[str, ...]  # the metric names the table shows, in order
+    metrics: dict[str, str]  # metric name -> its role (ROLES), in table order
+    primary: str  # the primary metric (one of `metrics`), the one the headline family judges
     table: tuple[TableRow, ...]
     paired: tuple[PairedRow, ...]
     self_correction: tuple[SelfCorrectionRow, ...] = ()
@@ -158,6 +177,13 @@ class Results:
         return next((r for r in self.paired if (r.method, r.baseline, r.metric) == (method, baseline, metric)),
                     None)
 
+    def metrics_with(self, role: str) -> tuple[str, ...]:
+        """The metrics of one role, in table order."""
+        return tuple(m for m, r in self.metrics.items() if r == role)
+
+    def family(self, family: str) -> tuple[PairedRow, ...]:
+        return tuple(r for r in self.paired if r.family == family)
+
 
 # ---- to and from plain data ----------------------------------------------------------------------
 
@@ -171,10 +197,10 @@ def to_dict(results: Results) -> dict[str, Any]:
                  "seeds": list(g.seeds), "steps": g.steps, "completions_per_step": g.completions_per_step,
                  "eval_every": g.eval_every, "eval_tasks": g.eval_tasks, "model": g.model},
         "runs": [_run_to_dict(r) for r in results.runs],
-        "metrics": list(results.metrics),
-        "table": [_summary_fields({"method": r.method, "metric": r.metric}, r) for r in results.table],
-        "paired": [_summary_fields({"method": r.method, "baseline": r.baseline, "metric": r.metric}, r)
-                   for r in results.paired],
+        "metrics": dict(results.metrics),
+        "primary": results.primary,
+        "table": [_table_row_to_dict(r) for r in results.table],
+        "paired": [_paired_row_to_dict(r) for r in results.paired],
         "self_correction": [_self_correction_to_dict(r) for r in results.self_correction],
     }
 
@@ -195,9 +221,16 @@ def _run_to_dict(r: RunResult) -> dict[str, Any]:
             "status_counts": dict(r.status_counts)}
 
 
-def _summary_fields(head: dict[str, Any], r: TableRow | PairedRow) -> dict[str, Any]:
-    return {**head, "mean": _finite(r.mean), "std": _finite(r.std), "low": _finite(r.low),
-            "high": _finite(r.high), "n": r.n}
+def _table_row_to_dict(r: TableRow) -> dict[str, Any]:
+    return {"method": r.method, "metric": r.metric, "mean": _finite(r.mean), "std": _finite(r.std),
+            "low": _finite(r.low), "high": _finite(r.high), "n": r.n, "interval": r.interval}
+
+
+def _paired_row_to_dict(r: PairedRow) -> dict[str, Any]:
+    return {"method": r.method, "baseline": r.baseline, "metric": r.metric, "family": r.family,
+            "mean": _finite(r.mean), "std": _finite(r.std), "low": _finite(r.low), "high": _finite(r.high),
+            "level": r.level, "interval": r.interval, "n": r.n, "p": _finite(r.p),
+            "p_adjusted": _finite(r.p_adjusted), "mde": _finite(r.mde), "verdict": r.verdict}
 
 
 def _self_correction_to_dict(r: SelfCorrectionRow) -> dict[str, Any]:
@@ -223,20 +256,35 @@ def results_from_dict(data: Any, source: str = "results") -> Results:
 
 
 def _results(data: Any) -> Results:
-    d = _record(data, "(top level)", required=("version", "grid", "runs", "metrics", "table", "paired"),
+    version = _version(data)
+    d = _record(data, "(top level)", required=("version", "grid", "runs", "metrics", "primary", "table", "paired"),
                 optional=("self_correction",))
-    version = _int(d["version"], "version")
-    if version != SCHEMA_VERSION:
-        raise _FieldError("version", f"this CosmoCore reads version {SCHEMA_VERSION}, the file has {version}")
+    metrics = _metric_roles(d["metrics"], "metrics")
+    primary = _str(d["primary"], "primary")
+    if primary not in metrics:
+        raise _FieldError("primary", f"{primary!r} is not one of the metrics")
     return Results(
         grid=_grid(d["grid"], "grid"),
         runs=_items(d["runs"], "runs", _run),
-        metrics=tuple(_str(m, f"metrics[{i}]") for i, m in enumerate(_list(d["metrics"], "metrics"))),
+        metrics=metrics, primary=primary,
         table=_items(d["table"], "table", _table_row),
         paired=_items(d["paired"], "paired", _paired_row),
         self_correction=_items(d.get("self_correction", []), "self_correction", _self_correction_row),
         version=version,
     )
+
+
+def _version(data: Any) -> int:
+    """The file's version, checked first: an older file is told how to rebuild, not which field it lacks."""
+    top = _mapping(data, "(top level)")
+    if "version" not in top:
+        raise _FieldError("version", "missing")
+    version = _int(top["version"], "version")
+    if version != SCHEMA_VERSION:
+        raise _FieldError("version", f"this CosmoCore reads version {SCHEMA_VERSION}, the file has {version}; "
+                                     "delete the file and run `cosmocore report` on its folder to rebuild it "
+                                     "from the runs")
+    return version
 
 
 def _grid(data: Any, where: str) -> GridInfo:
@@ -272,21 +320,36 @@ def _run(data: Any, where: str) -> RunResult:
         status_counts={k: _count(v, f"{where}.status_counts[{k!r}]") for k, v in counts.items()})
 
 
+def _metric_roles(data: Any, where: str) -> dict[str, str]:
+    return {k: _choice(v, f"{where}[{k!r}]", ROLES) for k, v in _mapping(data, where).items()}
+
+
 def _table_row(data: Any, where: str) -> TableRow:
-    d = _record(data, where, required=("method", "metric", "mean", "std", "low", "high", "n"))
-    return TableRow(_str(d["method"], f"{where}.method"), _str(d["metric"], f"{where}.metric"),
-                    *_summary_values(d, where))
+    d = _record(data, where, required=("method", "metric", "mean", "std", "low", "high", "n", "interval"))
+    mean, std, low, high = _summary_values(d, where)
+    return TableRow(_str(d["method"], f"{where}.method"), _str(d["metric"], f"{where}.metric"), mean, std, low,
+                    high, _count(d["n"], f"{where}.n"), _choice(d["interval"], f"{where}.interval", INTERVALS))
+
+
+_PAIRED_FIELDS = ("method", "baseline", "metric", "family", "mean", "std", "low", "high", "level", "interval", "n",
+                  "p", "p_adjusted", "mde", "verdict")
 
 
 def _paired_row(data: Any, where: str) -> PairedRow:
-    d = _record(data, where, required=("method", "baseline", "metric", "mean", "std", "low", "high", "n"))
-    return PairedRow(_str(d["method"], f"{where}.method"), _str(d["baseline"], f"{where}.baseline"),
-                     _str(d["metric"], f"{where}.metric"), *_summary_values(d, where))
+    d = _record(data, where, required=_PAIRED_FIELDS)
+    mean, std, low, high = _summary_values(d, where)
+    return PairedRow(
+        _str(d["method"], f"{where}.method"), _str(d["baseline"], f"{where}.baseline"),
+        _str(d["metric"], f"{where}.metric"), _choice(d["family"], f"{where}.family", FAMILIES),
+        mean, std, low, high, _level(d["level"], f"{where}.level"),
+        _choice(d["interval"], f"{where}.interval", INTERVALS), _count(d["n"], f"{where}.n"),
+        _probability(d["p"], f"{where}.p"), _probability(d["p_adjusted"], f"{where}.p_adjusted"),
+        _nan_if_none(_number(d["mde"], f"{where}.mde")), _choice(d["verdict"], f"{where}.verdict", VERDICTS))
 
 
-def _summary_values(d: Mapping[str, Any], where: str) -> tuple[float, float, float, float, int]:
+def _summary_values(d: Mapping[str, Any], where: str) -> tuple[float, float, float, float]:
     values = [_nan_if_none(_number(d[k], f"{where}.{k}")) for k in ("mean", "std", "low", "high")]
-    return values[0], values[1], values[2], values[3], _count(d["n"], f"{where}.n")
+    return values[0], values[1], values[2], values[3]
 
 
 def _self_correction_row(data: Any, where: str) -> SelfCorrectionRow:
@@ -366,6 +429,28 @@ def _number(data: Any, where: str) -> float | None:
     if isinstance(data, bool) or not isinstance(data, int | float):
         raise _FieldError(where, f"expected a number or null, got {_kind(data)}")
     return float(data)
+
+
+def _choice(data: Any, where: str, choices: Sequence[str]) -> str:
+    value = _str(data, where)
+    if value not in choices:
+        raise _FieldError(where, f"unknown value {value!r}; expected one of: {', '.join(choices)}")
+    return value
+
+
+def _probability(data: Any, where: str) -> float:
+    """A p-value: a number in [0, 1], or null (NaN: untested)."""
+    value = _number(data, where)
+    if value is not None and not 0.0 <= value <= 1.0:
+        raise _FieldError(where, f"expected a probability in [0, 1] or null, got {value!r}")
+    return _nan_if_none(value)
+
+
+def _level(data: Any, where: str) -> float:
+    value = _required_number(data, where)
+    if not 0.0 < value < 1.0:
+        raise _FieldError(where, f"expected an interval level in (0, 1), got {value!r}")
+    return value
 
 
 def _required_number(data: Any, where: str) -> float:

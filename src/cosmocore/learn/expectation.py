@@ -6,11 +6,12 @@ m_i (`cosmocore.learn.grpo.peer_means`), and the value head's V_i = V(prompt):
 
     b_i = (w V_i + k_i m_i) / (w + k_i)                  (b_i = V_i when k_i = 0)
 
-the posterior mean of the prompt's expected reward when the critic's error about it has variance
-s_prior^2 and one attempt's reward scatters around it with variance s_within^2; then
-w = s_within^2 / s_prior^2, the critic's worth in attempts. b_i never uses r_i itself. Both
-variances are running estimates over wake batches (`ExpectationScale`: bias-corrected exponential
-averages with decay `DECAY`):
+with w the critic's worth in attempts, b_i never uses r_i itself. The learner's default is w = 1
+(the critic counts as one attempt; `LearnConfig.critic_weight`). The posterior mean of the prompt's
+expected reward, when the critic's error about it has variance s_prior^2 and one attempt's reward
+scatters around it with variance s_within^2, takes w = s_within^2 / s_prior^2; both variances are
+running estimates over wake batches (`ExpectationScale`: bias-corrected exponential averages with
+decay `DECAY`):
 
     s_within^2 = sum_g sum_i (r_gi - rbar_g)^2 / sum_g (n_g - 1)     (groups of 2 or more)
     s_prior^2  = mean_g [ (rbar_g - Vbar_g)^2 - s_within^2 / n_g ]     (the critic's error, sampling removed)
