@@ -129,10 +129,18 @@ overrides:
     for name in ("results.json", "results.csv", "report.md", "report.html", "learning_curves.png",
                  "status_breakdown.png", "buffer_occupancy.png", "cycles_to_zero_error.png"):
         assert (out / name).stat().st_size > 0, name
-    assert "CosmoCore results: tiny grid" in first.stdout and "Against ppo" in first.stdout
+    answer = first.stdout.splitlines()[:4]  # the title, then the answer: vs ppo, vs uniform-replay, learned at all
+    assert answer[0].startswith("CosmoCore results: tiny grid")
+    assert answer[1].startswith("CosmoCore vs ppo, held-out pass@1 gain over step 0: ") and "MDE" in answer[1]
+    assert answer[2].startswith("CosmoCore vs uniform-replay: not in this grid")
+    assert answer[3].startswith("Learned at all? ")
     results = json.loads((out / "results.json").read_text())
     assert {(r["method"], r["seed"]) for r in results["runs"]} == {("ppo", 1), ("ppo", 2), ("cosmocore", 1),
                                                                   ("cosmocore", 2)}
+    headline = [r for r in results["paired"] if r["family"] == "headline"]
+    assert [(r["method"], r["baseline"], r["metric"], r["n"], r["interval"]) for r in headline] == [
+        ("cosmocore", "ppo", results["primary"], 2, "t")]
+    assert all(run["final"]["eval/pass_at_1_start"] is not None for run in results["runs"])  # the step-0 evaluation
     assert len(results["self_correction"]) == 2
     kept = out / "runs" / "ppo" / "seed-1" / "metrics.jsonl"
     before = kept.stat().st_mtime_ns

@@ -156,11 +156,11 @@ def report_blocks(results: Results, plots: dict[str, Path], command: str, out_di
         Heading("Results by method"),
         Para(f"Mean ± std over seeds; the gain is the per-run end minus step 0, mean [95% interval]. "
              f"{INTERVAL_NOTE} (n=k) where fewer seeds had a value."),
-        method_table(results, results.metrics_with("headline")),
+        method_table(results, results.metrics_with("headline"), intervals=False),
         *secondary_section(results),
         Heading("Diagnostics"),
-        Para("What the mechanisms did, per method (mean ± std [95% interval]); not compared."),
-        method_table(results, results.metrics_with("diagnostic")),
+        Para("What the mechanisms did and what they cost, per method (mean ± std over seeds); not compared."),
+        method_table(results, results.metrics_with("diagnostic"), intervals=False),
         *self_correction_section(results),
         *plot_section(plots),
         *paper_section(results),
@@ -307,16 +307,16 @@ def family_section(results: Results) -> list[Block]:
         if table else Para("No headline comparison: the grid did not run CosmoCore and a baseline.")]
 
 
-def method_table(results: Results, metrics: Sequence[str]) -> Table:
-    """Methods x `metrics`: the primary as mean [interval], the rest as mean ± std [interval]."""
+def method_table(results: Results, metrics: Sequence[str], intervals: bool = True) -> Table:
+    """Methods x `metrics`: the primary as mean [interval], the rest as mean ± std, with [interval] if `intervals`."""
     header = ("method", "seeds", *(metric_name(m) for m in metrics))
     rows = [(m, str(len(results.runs_of(m))), *(_cell(results.row(m, metric), len(results.runs_of(m)),
-                                                      metric == results.primary) for metric in metrics))
+                                                      metric == results.primary, intervals) for metric in metrics))
             for m in results.methods]
     return Table(header, tuple(rows))
 
 
-def _cell(row: TableRow | None, finished: int, primary: bool) -> str:
+def _cell(row: TableRow | None, finished: int, primary: bool, intervals: bool) -> str:
     if row is None or row.n == 0:
         return "n/a"
     n = "" if row.n == finished else f" (n={row.n})"
@@ -324,7 +324,7 @@ def _cell(row: TableRow | None, finished: int, primary: bool) -> str:
         return f"{fmt(row.mean)}{n}"
     if primary:
         return f"{_signed(row.mean)} {interval(row)}{n}"
-    return f"{fmt(row.mean)} ± {fmt(row.std)} {interval(row)}{n}"
+    return f"{fmt(row.mean)} ± {fmt(row.std)}{f' {interval(row)}' if intervals else ''}{n}"
 
 
 def secondary_section(results: Results) -> list[Block]:
