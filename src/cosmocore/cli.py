@@ -41,6 +41,8 @@ def _sandbox_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from cosmocore.methods import METHODS
+
     parser = argparse.ArgumentParser(prog="cosmocore", description="RL for code LLMs from execution feedback.")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -87,8 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train a policy with one method (ppo, cosmocore, ...) into a run directory",
                            epilog="Override any config key: --section.key VALUE (e.g. --buffer.dream_valence 0.6).")
-    train.add_argument("--method", default=None, help="ppo, uniform-replay, per, success-replay, cosmocore, "
-                                                      "cosmocore-no-prio, cosmocore-no-prune (default: cosmocore)")
+    train.add_argument("--method", default=None, help=f"{', '.join(METHODS)} (default: cosmocore)")
     train.add_argument("--config", type=Path, default=None, help="YAML config file (sections as in config.yaml)")
     train.add_argument("--model", default=None, help="HF checkpoint dir or hub id (default: the embedded model)")
     target = train.add_mutually_exclusive_group()
@@ -326,13 +327,12 @@ def _policy_parsers(sub) -> None:  # type: ignore[no-untyped-def]
     _sandbox_args(ev)
 
 
-def _quiet_transformers() -> None:
-    """No transformers progress bars or advisory warnings between CosmoCore's own output; torch's
-    OpenMP threads spin only briefly before they sleep (set before torch loads: on a loaded 2-core
-    machine the default long spin halved training speed here; unloaded, 2000 spins cost nothing)."""
-    import os
+MODEL_COMMANDS = ("train", "reproduce", "demo", "pretrain", "eval")  # the commands that load transformers
 
-    os.environ.setdefault("GOMP_SPINCOUNT", "2000")
+
+def _quiet_transformers() -> None:
+    """No transformers progress bars ("Loading weights", "Writing model shards" at every checkpoint)
+    or advisory warnings between CosmoCore's own output."""
     from transformers.utils import logging
 
     logging.disable_progress_bar()
@@ -345,7 +345,6 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
     from cosmocore import embedded
     from cosmocore.config import PretrainConfig
 
-    _quiet_transformers()
     config = PretrainConfig(world=args.world, seed=args.seed)
     if args.steps is not None:
         config = dataclasses.replace(config, steps=args.steps)
@@ -383,7 +382,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
                           top_p=args.top_p, max_new_tokens=args.max_new_tokens, batch_size=args.batch_size)
     problems, hidden = _eval_problems(args)
     ensure_writable(args.out)
-    _quiet_transformers()
     policy = load_policy(config, seed=args.seed)
     with contextlib.ExitStack() as stack:
         sandbox = stack.enter_context(Sandbox(_sandbox_config(args), hide_paths=hidden))
@@ -449,12 +447,16 @@ COMMANDS = {"check": cmd_check, "doctor": cmd_doctor, "bench": cmd_bench, "world
 def main(argv: list[str] | None = None) -> int:
     import os
 
-    os.environ.setdefault("GOMP_SPINCOUNT", "2000")  # before torch loads: idle OpenMP threads sleep soon
+    # before torch loads: idle OpenMP threads sleep soon (on a loaded 2-core machine the default long
+    # spin halved training speed here; unloaded, 2000 spins cost nothing)
+    os.environ.setdefault("GOMP_SPINCOUNT", "2000")
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if extra and args.command not in ("train", "reproduce"):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.overrides = extra
+    if args.command in MODEL_COMMANDS:
+        _quiet_transformers()
     try:
         return COMMANDS[args.command](args)
     except KeyboardInterrupt:

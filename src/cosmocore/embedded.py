@@ -11,8 +11,9 @@ test-split compositions never reach the corpus, whatever the world seed. This mo
 
 `default_model_dir(cache_dir)` is the model every command means by "default": built on first use
 (a few minutes on 2 CPU cores) into the cache ($COSMOCORE_CACHE, else ~/.cache/cosmocore), then reused.
-Limits: a build interrupted midway leaves only a temporary folder (removed on the next build);
-two processes building at once both train, and the first to finish wins.
+Limits: a build interrupted midway leaves only a temporary folder named after its process, which
+the next build removes once that process is gone (a SIGKILL cannot be caught); two processes
+building at once both train, and the first to finish wins.
 """
 
 from __future__ import annotations
@@ -132,7 +133,8 @@ def default_model_dir(cache_dir: str | Path | None = None, config: PretrainConfi
     if (target / REPORT_FILE).is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    building = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
+    remove_stale_builds(target.parent)
+    building = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.pid{os.getpid()}."))
     try:
         pretrain(config, building, progress or _announced_progress)
         try:
@@ -145,13 +147,66 @@ def default_model_dir(cache_dir: str | Path | None = None, config: PretrainConfi
     return target
 
 
+def remove_stale_builds(models_dir: Path) -> list[Path]:
+    """Delete the temporary folders of builds whose process is gone (killed midway); returns them."""
+    stale = [p for p in models_dir.glob(".embedded-*.pid*.*") if p.is_dir() and not _alive(_builder_pid(p))]
+    for path in stale:
+        shutil.rmtree(path, ignore_errors=True)
+    return stale
+
+
+def _builder_pid(path: Path) -> int:
+    """The pid in a build folder's name `.NAME.pid<PID>.<random>` (0 when it has none)."""
+    digits = path.name.rpartition(".pid")[2].partition(".")[0]
+    return int(digits) if digits.isdigit() else 0
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+class LineProgress:
+    """Progress as plain lines on stderr, one every `every` (share) of the steps: for logs and pipes,
+    where a tqdm bar would print nothing (or a line per redraw)."""
+
+    def __init__(self, total: int, every: float = 0.1) -> None:
+        self.total, self.done, self.started = total, 0, time.monotonic()
+        self.step = max(1, int(total * every))
+        self.postfix: dict[str, str] = {}
+
+    def update(self, n: int = 1) -> None:
+        self.done += n
+        if self.done % self.step == 0 or self.done == self.total:
+            import sys
+
+            extra = "".join(f", {k} {v}" for k, v in self.postfix.items())
+            print(f"pretrain: step {self.done}/{self.total} ({self.done / self.total:.0%}), "
+                  f"{time.monotonic() - self.started:.0f} s{extra}", file=sys.stderr, flush=True)
+
+    def set_postfix(self, refresh: bool = False, **values: str) -> None:
+        self.postfix = values
+
+    def close(self) -> None:
+        """Nothing to release (the tqdm interface)."""
+
+
 def progress_bar(total: int) -> Any:
-    """A tqdm bar over the training steps, on stderr (off when stderr is not a terminal)."""
+    """A tqdm bar over the training steps on a terminal; plain lines every 10% otherwise."""
     import sys
 
+    if not sys.stderr.isatty():
+        return LineProgress(total)
     from tqdm import tqdm
 
-    return tqdm(total=total, desc="pretrain", unit="step", file=sys.stderr, disable=None)
+    return tqdm(total=total, desc="pretrain", unit="step", file=sys.stderr)
 
 
 def _announced_progress(total: int) -> Any:

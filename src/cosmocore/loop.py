@@ -612,13 +612,18 @@ def meta_step(run: Run, stats: Sequence[UpdateStats]) -> dict[str, float | None]
 # ---- evaluation and metrics ----------------------------------------------------------------------
 
 
-def evaluate(run: Run) -> dict[str, float]:
-    """Greedy pass@1 and hallucination on the held-out tasks, with the breakdown by status."""
-    tasks = run.eval_tasks
+def evaluate_tasks(run: Run, tasks: Sequence[Problem]) -> list[ExecutionResult]:
+    """The verdicts on one greedy completion of each task."""
     greedy = dataclasses.replace(run.config.policy, temperature=0.0)
     completions = run.policy.generate([t.prompt for t in tasks], greedy, seed=0,
                                       entry_points=[t.entry_point for t in tasks])
-    results = execute(run, tasks, completions)
+    return execute(run, tasks, completions)
+
+
+def evaluate(run: Run) -> dict[str, float]:
+    """Greedy pass@1 and hallucination on the held-out tasks, with the breakdown by status."""
+    tasks = run.eval_tasks
+    results = evaluate_tasks(run, tasks)
     feedbacks = [feedback(r, run.config.reward) for r in results]
     counts = Counter(f.status for f in feedbacks)
     out = {"eval/pass_at_1": float(np.mean([r.passed for r in results])),

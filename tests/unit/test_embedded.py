@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import random
 
 import pytest
@@ -63,3 +64,30 @@ def test_the_default_model_is_built_on_first_use_then_read_from_the_cache(tmp_pa
 def test_cache_dir_defaults_to_the_environment_variable(tmp_path, monkeypatch):
     monkeypatch.setenv("COSMOCORE_CACHE", str(tmp_path))
     assert embedded.default_cache_dir() == tmp_path
+
+
+def test_a_killed_builds_folder_is_removed_by_the_next_build_and_a_live_ones_is_kept(tmp_path):
+    import subprocess
+
+    from cosmocore.embedded import remove_stale_builds
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a pid whose process has exited
+    dead = tmp_path / f".embedded-miniworld-py-seed0-f1-abc.pid{gone.pid}.x1"
+    live = tmp_path / f".embedded-miniworld-py-seed0-f1-abc.pid{os.getpid()}.x2"
+    for folder in (dead, live):
+        (folder / "part").mkdir(parents=True)
+    assert remove_stale_builds(tmp_path) == [dead]
+    assert not dead.exists() and live.exists()
+
+
+def test_progress_off_a_terminal_is_a_line_every_tenth_of_the_steps(capsys):
+    from cosmocore.embedded import LineProgress
+
+    progress = LineProgress(20)
+    for _ in range(20):
+        progress.update(1)
+        progress.set_postfix(body_loss="1.234", refresh=False)
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 10 and lines[-1].startswith("pretrain: step 20/20 (100%)")
+    assert lines[-1].endswith("body_loss 1.234")
