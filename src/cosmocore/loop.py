@@ -375,13 +375,18 @@ def _padded(rows: Sequence[np.ndarray], width: int) -> torch.Tensor:
     return out
 
 
+def applied_weights(run: Run, mb: Minibatch) -> np.ndarray:
+    """The per-row loss weights of a minibatch: PER weight x freshness (0 beyond the staleness cap)."""
+    return sample_weights(torch.as_tensor(mb.versions), run.policy.version, run.config.learn.staleness_cap,
+                          torch.as_tensor(mb.per_weights, dtype=torch.float32)).numpy()
+
+
 def token_batch(run: Run, mb: Minibatch) -> tuple[TokenBatch, Any]:
     """Score a minibatch under the current policy and build the objective's inputs."""
     scored = run.policy.score(mb.prompt_ids, mb.completion_ids)
     width = scored.mask.shape[1]
     learn = run.config.learn
-    weights = sample_weights(torch.as_tensor(mb.versions), run.policy.version, learn.staleness_cap,
-                             torch.as_tensor(mb.per_weights, dtype=torch.float32))
+    weights = torch.as_tensor(applied_weights(run, mb))
     behaviour, ref = _padded(mb.behaviour_logp, width), reference_logp(run, mb)
     if learn.algorithm == "grpo":
         adv = token_advantages(torch.as_tensor(mb.group_td) / run.advantage_scale, scored.mask)
@@ -546,9 +551,10 @@ def nocturnal_phase(run: Run, rollout_: Rollout) -> dict[str, float | None]:
     for _ in range(run.config.learn.nocturnal_minibatches):
         dream_size, size = run.buffer.dream_size, len(run.buffer)
         replay = draw_replay(run, rng)
-        update, scored = gradient_step(run, replay_minibatch(replay))
+        minibatch = replay_minibatch(replay)
+        update, scored = gradient_step(run, minibatch)
         stats.append(update)
-        tally.add(replay, dream_size, size, replay.is_weights)
+        tally.add(replay, dream_size, size, applied_weights(run, minibatch))
         tally.refreshed(refresh_tags(run, replay, scored))
     return {**_mean_stats(stats, "nocturnal"), **tally.metrics(), "nocturnal/expired": float(expired),
             "nocturnal/samples": float(sum(s.samples for s in stats)), **meta_step(run, stats)}
