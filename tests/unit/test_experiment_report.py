@@ -1,5 +1,5 @@
-"""Report rendering from a made-up grid: every file is written, verdicts follow the paired interval,
-and the paper's numbers appear only in their labelled column."""
+"""Report rendering from a made-up grid: every file is written, the answer comes first in at most five
+lines, verdicts are the corrected family's, and the paper's numbers appear only in their labelled column."""
 
 from __future__ import annotations
 
@@ -11,55 +11,47 @@ from pathlib import Path
 import pytest
 
 from cosmocore.experiments import paper, plots
-from cosmocore.experiments.report import ReportFiles, headline, judge, render_report, reproduce_command
-from cosmocore.experiments.results import (
-    GridInfo,
-    PairedRow,
-    Results,
-    RunResult,
-    SelfCorrectionRow,
-    TableRow,
-    load_results,
-    save_results,
-)
-from cosmocore.experiments.stats import paired_difference, summarise
+from cosmocore.experiments.aggregate import PRIMARY, results_from_runs
+from cosmocore.experiments.report import ReportFiles, answer_lines, headline, render_report, reproduce_command
+from cosmocore.experiments.results import GridInfo, Results, RunResult, SelfCorrectionRow, load_results, save_results
 
 SEEDS = (1, 2, 3)
+METHODS = ("ppo", "uniform-replay", "cosmocore")
+START = 0.1  # held-out pass@1 before training, the same for every run
 PPO_HALLUCINATION = {1: 0.62, 2: 0.58, 3: 0.66}  # chosen apart from every number the paper reports
-METRICS = ("eval/pass_at_1", "eval/hallucination")
-BETTER, WORSE, UNRESOLVED = (-0.1, (0.01, -0.01, 0.0)), (0.1, (0.01, -0.01, 0.0)), (0.0, (0.05, -0.05, 0.01))
+UNIFORM_NOISE = (0.005, -0.004, 0.0)  # uniform-replay's end pass@1 = ppo's + this
+BETTER, WORSE, UNRESOLVED = (0.1, (0.01, -0.01, 0.0)), (-0.1, (0.01, -0.01, 0.0)), (0.0, (0.05, -0.05, 0.01))
 PLOTS = ("learning_curves", "status_breakdown", "buffer_occupancy", "entropy_by_valence", "cycles_to_zero_error")
 
 
-def _run(method: str, seed: int, hallucination: float) -> RunResult:
-    start = 0.9  # hallucination before training, the same for both methods
-    curve = {"completions": (0, 320, 640), "eval/hallucination": (start, (start + hallucination) / 2, hallucination),
-             "eval/pass_at_1": (1 - start, 1 - (start + hallucination) / 2, 1 - hallucination)}
+def _run(method: str, seed: int, end: float) -> RunResult:
+    """A finished run whose held-out pass@1 went from START to `end` (failures all wrong answers, so
+    hallucination = 1 - pass@1 as under the default reward)."""
+    curve = {"completions": (0, 320, 640), "eval/pass_at_1": (START, (START + end) / 2, end),
+             "eval/hallucination": (1 - START, 1 - (START + end) / 2, 1 - end)}
     buffer = {"completions": (320, 640), "buffer/size": (300.0 + seed, 590.0 + seed),
               "buffer/dream_size": (40.0, 70.0), "buffer/pruned_total": (11.0, 47.0)} if method != "ppo" else {}
-    return RunResult(method, seed, 12.5 + seed, {"eval/pass_at_1": 1 - hallucination,
-                                                  "eval/hallucination": hallucination},
-                     curve=curve, buffer=buffer, entropy_by_valence={"low": 0.71 + 0.01 * seed, "rest": 0.37},
+    final = {"eval/pass_at_1_start": START, "eval/pass_at_1": end, PRIMARY: end - START,
+             "eval/hallucination": 1 - end, "eval/status/wrong_answer": 1 - end, "eval/status/syntax_error": 0.0,
+             "sample_efficiency": 320.0 + 10 * seed, "update/gradient_steps": 20.0 if method == "ppo" else 40.0,
+             "perf/wall_s": 12.5 + seed, "buffer/size": None if method == "ppo" else 590.0 + seed}
+    return RunResult(method, seed, 12.5 + seed, final, curve=curve, buffer=buffer,
+                     entropy_by_valence={"low": 0.71 + 0.01 * seed, "rest": 0.37},
                      status_counts={"passed": 90 + seed, "wrong_answer": 400, "name_error": 61, "syntax_error": 89})
 
 
 def synthetic(delta: float, noise: tuple[float, float, float]) -> Results:
-    """ppo and cosmocore on 3 seeds; cosmocore's hallucination = ppo's + delta + noise (per seed)."""
-    value = {("ppo", s): PPO_HALLUCINATION[s] for s in SEEDS}
-    value |= {("cosmocore", s): PPO_HALLUCINATION[s] + delta + n for s, n in zip(SEEDS, noise, strict=True)}
-    runs = tuple(_run(m, s, value[m, s]) for m in ("ppo", "cosmocore") for s in SEEDS)
-    per_seed = {(m, metric): {r.seed: r.final[metric] or 0.0 for r in runs if r.method == m}
-                for m in ("ppo", "cosmocore") for metric in METRICS}
-    table = tuple(TableRow.from_summary(m, metric, summarise(list(per_seed[m, metric].values())))
-                  for m in ("ppo", "cosmocore") for metric in METRICS)
-    paired = tuple(PairedRow.from_summary("cosmocore", "ppo", metric,
-                                          paired_difference(per_seed["cosmocore", metric], per_seed["ppo", metric]))
-                   for metric in METRICS)
+    """ppo, uniform-replay and cosmocore on 3 seeds; cosmocore's end pass@1 = ppo's + delta + noise (per seed)."""
+    ppo_end = {s: 1 - PPO_HALLUCINATION[s] for s in SEEDS}
+    end = {("ppo", s): ppo_end[s] for s in SEEDS}
+    end |= {("uniform-replay", s): ppo_end[s] + n for s, n in zip(SEEDS, UNIFORM_NOISE, strict=True)}
+    end |= {("cosmocore", s): ppo_end[s] + delta + n for s, n in zip(SEEDS, noise, strict=True)}
+    runs = [_run(m, s, end[m, s]) for m in METHODS for s in SEEDS]
     sc = tuple(SelfCorrectionRow(m, s, pruning, 9 + s if m == "ppo" else (5 + s if pruning else None), 20,
                                  {"faulty_join": 0.35}) for m in ("ppo", "cosmocore") for s in SEEDS
                for pruning in (True, False))
-    grid = GridInfo("quick", "miniworld-py", "", ("ppo", "cosmocore"), SEEDS, 20, 32, 10, 64, "default")
-    return Results(grid, runs, METRICS, table, paired, sc)
+    grid = GridInfo("quick", "miniworld-py", "", METHODS, SEEDS, 20, 32, 10, 64, "default")
+    return results_from_runs(grid, runs, sc)
 
 
 @pytest.fixture(scope="module")
@@ -79,53 +71,76 @@ def test_rendering_writes_markdown_html_csv_and_every_plot(rendered: dict[str, R
     for png in files.plots.values():
         assert f"]({png.name})" in markdown and f'<img src="{png.name}"' in page
     assert not re.search(r"https?://|<script|<link", page)  # self-contained: nothing fetched from elsewhere
-    assert "cosmocore reproduce --grid quick --methods ppo cosmocore --seeds 1 2 3 --world miniworld-py" in markdown
+    assert ("cosmocore reproduce --grid quick --methods ppo uniform-replay cosmocore --seeds 1 2 3 "
+            "--world miniworld-py") in markdown
     assert "budget per run (executed completions) | 640" in markdown
 
 
-def test_the_csv_has_one_line_per_method_and_metric_with_the_table_values(rendered: dict[str, ReportFiles]) -> None:
+def test_the_csv_has_one_line_per_method_and_metric_with_its_role(rendered: dict[str, ReportFiles]) -> None:
     results = synthetic(*BETTER)
     rows = list(csv.DictReader(rendered["better"].csv.open()))
     assert [(r["method"], r["metric"]) for r in rows] == [(t.method, t.metric) for t in results.table]
-    assert [float(r["mean"]) for r in rows] == [t.mean for t in results.table]
-    assert [int(r["n"]) for r in rows] == [3, 3, 3, 3]
+    assert [r["role"] for r in rows] == [results.metrics[t.metric] for t in results.table]
+    gain = next(r for r in rows if (r["method"], r["metric"]) == ("cosmocore", PRIMARY))
+    assert float(gain["mean"]) == pytest.approx(0.38 + 0.1 - START) and gain["n"] == "3" and gain["interval"] == "t"
 
 
-@pytest.mark.parametrize(("name", "hallucination_words", "pass_words"), [
-    ("better", "CosmoCore lowered held-out hallucination vs ppo by 0.10 [", "CosmoCore raised held-out pass@1 vs ppo"),
-    ("worse", "CosmoCore raised held-out hallucination vs ppo by 0.10 [", "CosmoCore lowered held-out pass@1 vs ppo"),
-])
-def test_verdicts_say_better_or_worse_by_the_direction_of_the_metric(
-        rendered: dict[str, ReportFiles], name: str, hallucination_words: str, pass_words: str) -> None:
+@pytest.mark.parametrize("name", ["better", "worse"])
+def test_the_report_and_the_headline_open_with_the_answer(rendered: dict[str, ReportFiles], name: str) -> None:
     results = synthetic(*(BETTER if name == "better" else WORSE))
-    by_metric = {r.metric: judge(r) for r in results.paired}
-    assert by_metric["eval/hallucination"].outcome == by_metric["eval/pass_at_1"].outcome == name
-    assert by_metric["eval/hallucination"].text.startswith(hallucination_words)
-    assert f"(3 seeds): {name}." in by_metric["eval/hallucination"].text
-    assert by_metric["eval/pass_at_1"].text.startswith(pass_words)
-    tally = "better on 2 and worse on 0" if name == "better" else "better on 0 and worse on 2"
-    for shown in (headline(results), rendered[name].markdown.read_text()):
-        assert by_metric["eval/hallucination"].text in shown
-        assert f"Against ppo: CosmoCore was {tally} of 2 metrics" in shown
+    answer = answer_lines(results)
+    assert len(answer) == 3  # vs ppo, vs uniform-replay, learned at all: within the five-line budget
+    assert answer[0].startswith("CosmoCore vs ppo, held-out pass@1 gain over step 0: ")
+    assert answer[1].startswith("CosmoCore vs uniform-replay, held-out pass@1 gain over step 0: ")
+    assert answer[2].startswith("Learned at all? ")
+    for line in answer[:2]:
+        assert "Holm-corrected 97.5% t interval" in line or "Holm-corrected 95% t interval" in line
+        assert re.search(rf": {name} \(MDE \d", line), line
+    assert headline(results).splitlines()[1:4] == answer
+    bullets = rendered[name].markdown.read_text().split("\n\n")[1]
+    assert bullets.splitlines() == [f"- {line}" for line in answer]
 
 
-def test_an_interval_that_holds_zero_gives_no_verdict(tmp_path: Path) -> None:
+def test_the_learned_line_gives_every_method_its_gain_and_interval() -> None:
+    line = answer_lines(synthetic(*BETTER))[2]
+    assert "ppo +0.28 [" in line and "cosmocore +0.38 [" in line  # (0.38 + 0.42 + 0.34) / 3 - 0.1; + 0.1
+    assert line.endswith("interval above 0 for ppo, uniform-replay, cosmocore.")
+
+
+def test_noise_gives_no_resolvable_difference_beside_its_mde(tmp_path: Path) -> None:
     results = synthetic(*UNRESOLVED)
-    verdicts = [judge(r) for r in results.paired]
-    assert [v.outcome for v in verdicts] == ["unresolved", "unresolved"]
-    assert all("no difference the interval can resolve" in v.text for v in verdicts)
-    assert not re.search(r"\b(lowered|raised)\b", headline(results))
-    assert "better on 0 and worse on 0 of 2 metrics" in headline(results)
+    rows = results.family("headline")
+    assert [r.verdict for r in rows] == ["no resolvable difference"] * 2
+    for row, line in zip(rows, answer_lines(results), strict=False):
+        assert line.endswith(f"no resolvable difference (MDE {row.mde:.2f}).")
+    assert not re.search(r"\b(better|worse)\b", "\n".join(answer_lines(results)))
 
 
-def test_one_seed_or_an_unjudged_metric_gets_no_better_or_worse() -> None:
-    one_seed = judge(PairedRow("cosmocore", "ppo", "eval/hallucination", -0.2, 0.0, -0.2, -0.2, 1))
-    assert one_seed.outcome == "no verdict" and "one seed gives no interval" in one_seed.text
-    unknown = judge(PairedRow("cosmocore", "ppo", "perf/tagger_ms", 3.0, 0.5, 2.5, 3.5, 3))
-    assert unknown.outcome == "changed"
-    assert unknown.text == "CosmoCore raised perf/tagger_ms vs ppo by 3.00 [2.50, 3.50] (3 seeds)."
-    slower = judge(PairedRow("cosmocore", "uniform-replay", "sample_efficiency", 640.0, 40.0, 600.0, 700.0, 3))
-    assert slower.outcome == "worse"  # more completions to reach 80% is worse
+def test_the_verdicts_are_one_compact_table_of_the_headline_family(rendered: dict[str, ReportFiles]) -> None:
+    markdown = rendered["better"].markdown.read_text()
+    header = "| comparison | difference | interval | adjusted p | MDE | verdict |"
+    table = markdown.split(header)[1].split("\n\n")[0].strip().splitlines()[1:]
+    assert [line.split(" | ")[0] for line in table] == ["| CosmoCore vs ppo (3 seeds)",
+                                                       "| CosmoCore vs uniform-replay (3 seeds)"]
+    assert all(line.endswith(" |") and "better (MDE" in line for line in table)
+    assert "CosmoCore was better on" not in markdown  # the old per-metric tallies are gone
+
+
+def test_secondary_comparisons_are_descriptive_and_carry_no_verdict_words(rendered: dict[str, ReportFiles]) -> None:
+    results = synthetic(*BETTER)
+    secondary = results.family("secondary")
+    assert secondary and {r.verdict for r in secondary} == {"not judged"}
+    assert {(r.method, r.baseline) for r in secondary} >= {("uniform-replay", "ppo")}
+    assert ("uniform-replay", "ppo", PRIMARY) in {(r.method, r.baseline, r.metric) for r in secondary}
+    markdown = rendered["better"].markdown.read_text()
+    section = markdown.split("### Secondary comparisons (descriptive)")[1].split("\n## ")[0]
+    assert not re.search(r"\b(better|worse)\b", section.split("verdict words.")[1])
+
+
+def test_hallucination_that_is_one_minus_pass_at_1_is_left_out_and_said_so(rendered: dict[str, ReportFiles]) -> None:
+    results = synthetic(*BETTER)
+    assert "eval/hallucination" not in results.metrics
+    assert "it equals 1 - pass@1 in every run" in rendered["better"].markdown.read_text()
 
 
 def _paper_strings() -> list[str]:
@@ -195,7 +210,7 @@ def test_our_column_beside_the_paper_comes_from_our_data(rendered: dict[str, Rep
 def test_plots_are_skipped_without_data(tmp_path: Path) -> None:
     results = synthetic(*BETTER)
     bare = Results(results.grid, tuple(RunResult(r.method, r.seed, r.wall_s, r.final) for r in results.runs),
-                   results.metrics, results.table, results.paired)
+                   results.metrics, results.primary, results.table, results.paired)
     assert plots.render_plots(bare, tmp_path) == {}
     assert list(tmp_path.iterdir()) == []
 

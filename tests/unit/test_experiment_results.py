@@ -23,7 +23,7 @@ from cosmocore.experiments.results import (
     save_results,
     to_dict,
 )
-from cosmocore.experiments.stats import summarise
+from cosmocore.experiments.stats import describe_family, judge_family, summarise
 
 
 def _results() -> Results:
@@ -39,25 +39,38 @@ def _results() -> Results:
                   entropy_by_valence={"low": 0.75, "rest": None}, status_counts={"passed": 12, "name_error": 20}),
     )
     table = (TableRow.from_summary("cosmocore", "eval/pass_at_1", summarise([0.5, 0.625])),
-             TableRow("ppo", "eval/pass_at_1", 0.375, 0.0, 0.375, 0.375, 1))
-    paired = (PairedRow("cosmocore", "ppo", "eval/hallucination", -0.125, 0.0, -0.125, -0.125, 1),)
+             TableRow("ppo", "eval/pass_at_1", 0.375, float("nan"), float("nan"), float("nan"), 1, "none"))
+    headline = judge_family([[0.125, 0.25, 0.1875]], [1])[0]  # t = 5.2, p = 0.035: better
+    secondary = describe_family([[-0.125]])[0]  # one seed: NaN p, no interval
+    paired = (PairedRow.from_comparison("cosmocore", "ppo", "eval/pass_at_1_gain", "headline", headline),
+              PairedRow.from_comparison("cosmocore", "ppo", "eval/hallucination", "secondary", secondary))
     sc = (SelfCorrectionRow("cosmocore", 1, True, 7, 20, {"faulty_join": 0.25, "off_by_one": None}),
           SelfCorrectionRow("cosmocore", 1, False, None, 20))
-    return Results(grid, runs, ("eval/pass_at_1", "eval/hallucination"), table, paired, sc)
+    metrics = {"eval/pass_at_1": "headline", "eval/pass_at_1_gain": "headline", "eval/hallucination": "secondary"}
+    return Results(grid, runs, metrics, "eval/pass_at_1_gain", table, paired, sc)
+
+
+def _same(a: Results, b: Results) -> bool:
+    """Equal, with NaN equal to NaN (a record holding NaN is not == itself)."""
+    return json.dumps(to_dict(a), sort_keys=True) == json.dumps(to_dict(b), sort_keys=True) and \
+        list(a.metrics) == list(b.metrics)
 
 
 def test_round_trip_through_the_file_keeps_every_field(tmp_path: Path) -> None:
     original = _results()
     written = save_results(tmp_path / "out" / "results.json", original)
-    assert load_results(written) == original
-    assert load_results(tmp_path / "out") == original  # a folder means its results.json
+    back = load_results(written)
+    assert _same(back, original) and _same(load_results(tmp_path / "out"), original)  # a folder: its results.json
+    assert back.paired[0] == original.paired[0]  # the headline row has no NaN: equal as records
+    assert back.paired[0].p_adjusted == original.paired[0].p_adjusted and back.paired[0].verdict == "better"
+    assert math.isnan(back.paired[1].p) and back.paired[1].interval == "none"
 
 
 def test_save_replaces_the_old_file_and_leaves_no_temporary_files(tmp_path: Path) -> None:
     path = tmp_path / "results.json"
     path.write_text("old, half-written junk")
     save_results(path, _results())
-    assert json.loads(path.read_text())["version"] == 1
+    assert json.loads(path.read_text())["version"] == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json"]
 
 
@@ -65,7 +78,7 @@ def test_non_finite_numbers_are_written_as_null_and_read_back_as_missing(tmp_pat
     r = _results()
     nan_row = TableRow.from_summary("ppo", "sample_efficiency", summarise([]))  # no seed reached: NaN, n=0
     run = RunResult("ppo", 2, float("inf"), {"eval/pass_at_1": float("nan")})
-    path = save_results(tmp_path / "results.json", Results(r.grid, (run,), r.metrics, (nan_row,), ()))
+    path = save_results(tmp_path / "results.json", Results(r.grid, (run,), r.metrics, r.primary, (nan_row,), ()))
     assert "NaN" not in path.read_text() and "Infinity" not in path.read_text()
     with pytest.raises(InputError, match=r"runs\[0\]\.wall_s: expected a number, got null"):
         load_results(path)  # wall time is required, so inf (stored as null) is refused on the way back
@@ -92,7 +105,16 @@ _DELETE = object()
 
 
 @pytest.mark.parametrize(("where", "value", "field"), [
-    (("version",), 2, "field version: this CosmoCore reads version 1"),
+    (("version",), 1, "field version: this CosmoCore reads version 2, the file has 1; delete the file and run "
+                      "`cosmocore report`"),
+    (("primary",), "eval/nope", "field primary: 'eval/nope' is not one of the metrics"),
+    (("metrics", "eval/pass_at_1"), "headline-ish", "field metrics['eval/pass_at_1']: unknown value 'headline-ish'"),
+    (("table", 0, "interval"), "bca", "field table[0].interval: unknown value 'bca'; expected one of: t, bootstrap-t"),
+    (("paired", 0, "family"), "main", "field paired[0].family: unknown value 'main'"),
+    (("paired", 0, "verdict"), "great", "field paired[0].verdict: unknown value 'great'"),
+    (("paired", 0, "p_adjusted"), 1.5, "field paired[0].p_adjusted: expected a probability in [0, 1] or null"),
+    (("paired", 0, "level"), 95, "field paired[0].level: expected an interval level in (0, 1)"),
+    (("paired", 0, "mde"), _DELETE, "field paired[0].mde: missing"),
     (("grid", "steps"), -1, "field grid.steps: expected a count"),
     (("grid", "seeds", 1), "two", "field grid.seeds[1]: expected an integer, got a string"),
     (("grid", "model"), _DELETE, "field grid.model: missing"),
@@ -106,7 +128,7 @@ _DELETE = object()
     (("table", 1, "n"), _DELETE, "field table[1].n: missing"),
     (("paired", 0, "mean"), [1], "field paired[0].mean: expected a number or null, got a list"),
     (("self_correction", 0, "pruning"), "yes", "field self_correction[0].pruning: expected true or false"),
-    (("metrics",), "eval/pass_at_1", "field metrics: expected a list, got a string"),
+    (("metrics",), "eval/pass_at_1", "field metrics: expected an object, got a string"),
 ])
 def test_a_bad_field_is_named_with_the_file(tmp_path: Path, where: tuple[Any, ...], value: Any, field: str) -> None:
     path = tmp_path / "results.json"
@@ -136,6 +158,8 @@ def test_lookups_find_rows_and_order_runs_by_seed() -> None:
     r = _results()
     assert r.methods == ("ppo", "cosmocore")
     assert r.row("cosmocore", "eval/pass_at_1") == r.table[0] and r.row("cosmocore", "nope") is None
-    assert r.paired_row("cosmocore", "ppo", "eval/hallucination") == r.paired[0]
+    assert r.paired_row("cosmocore", "ppo", "eval/pass_at_1_gain") == r.paired[0]
+    assert r.family("headline") == (r.paired[0],) and r.family("secondary") == (r.paired[1],)
+    assert r.metrics_with("headline") == ("eval/pass_at_1", "eval/pass_at_1_gain")
     assert r.table[0].summary == summarise([0.5, 0.625])
     assert [x.method for x in r.runs_of("cosmocore")] == ["cosmocore"]

@@ -296,9 +296,10 @@ def family_section(results: Results) -> list[Block]:
     rows = results.family("headline")
     table = tuple((f"{comparison_name(r)} ({seeds(r.n)})", _signed(r.mean), f"{interval(r)} {level_words(r)}",
                    fmt_p(r.p_adjusted), fmt(r.mde), verdict_words(r)) for r in rows)
+    declared = " and ".join(f"{method_name(m)} vs {b}" for _, m, b in HEADLINE_FAMILY)
     return [Heading("Headline comparisons"), Para(
         f"{metric_name(results.primary)}, method minus baseline paired by seed. The family is declared in advance "
-        "(CosmoCore vs ppo and vs uniform-replay, those the grid ran) and Holm-corrected at 5% family-wise "
+        f"({declared}, those the grid ran) and Holm-corrected at 5% family-wise "
         "error: each interval is at its Holm step's level 1 - 0.05/(m - k + 1), p is the two-sided paired "
         "t-test, Holm-adjusted. A verdict needs the corrected interval to exclude 0 and the adjusted p <= 0.05; "
         "MDE = (t(1 - alpha_k/2, n-1) + t(0.8, n-1)) s / sqrt(n), the true difference these seeds would "

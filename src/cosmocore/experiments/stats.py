@@ -1,6 +1,6 @@
 """Statistics over seeds, as pure functions: summaries with intervals that hold at 3-10 seeds, paired
 t-tests, Holm's correction over a declared family, minimum detectable effects and verdicts, plus the
-derived metrics of the paper (sample efficiency, cycles to zero error).
+derived sample-efficiency metric (completions until a share of the final gain).
 
 Conventions:
 - `std` is the sample standard deviation (ddof 1; NaN for one seed).
@@ -151,12 +151,17 @@ def _clean(values: Sequence[float | None] | np.ndarray) -> np.ndarray:
     return np.asarray([v for v in values if v is not None and math.isfinite(v)], dtype=np.float64)
 
 
+def _std(x: np.ndarray) -> float:
+    """Sample std (ddof 1), exactly 0 for identical values (numpy leaves ~1e-17 of rounding there)."""
+    return 0.0 if float(np.ptp(x)) == 0.0 else float(x.std(ddof=1))
+
+
 def t_interval(values: Sequence[float] | np.ndarray, level: float = LEVEL) -> tuple[float, float]:
     """Student-t interval of the mean: mean +- t_{(1+level)/2, n-1} * s / sqrt(n) (NaN below 2 values)."""
     x = np.asarray(values, dtype=np.float64)
     if x.size < 2:
         return float("nan"), float("nan")
-    half = student_t_quantile((1.0 + level) / 2.0, x.size - 1) * float(x.std(ddof=1)) / math.sqrt(x.size)
+    half = student_t_quantile((1.0 + level) / 2.0, x.size - 1) * _std(x) / math.sqrt(x.size)
     return float(x.mean()) - half, float(x.mean()) + half
 
 
@@ -169,7 +174,7 @@ def studentized_bootstrap_interval(values: Sequence[float] | np.ndarray, level: 
     x = np.asarray(values, dtype=np.float64)
     if x.size < 2:
         return float("nan"), float("nan")
-    mean, se = float(x.mean()), float(x.std(ddof=1)) / math.sqrt(x.size)
+    mean, se = float(x.mean()), _std(x) / math.sqrt(x.size)
     if se == 0.0:
         return mean, mean
     resamples = x[np.random.default_rng(seed).integers(0, x.size, size=(draws, x.size))]
@@ -190,7 +195,7 @@ def summarise(values: Sequence[float | None], level: float = LEVEL) -> Summary:
         return Summary(float(x[0]), float("nan"), float("nan"), float("nan"), 1, level, "none")
     method = "bootstrap-t" if x.size >= BOOTSTRAP_MIN_N else "t"
     low, high = studentized_bootstrap_interval(x, level) if method == "bootstrap-t" else t_interval(x, level)
-    return Summary(float(x.mean()), float(x.std(ddof=1)), low, high, int(x.size), level, method)
+    return Summary(float(x.mean()), _std(x), low, high, int(x.size), level, method)
 
 
 # ---- paired comparisons, Holm, MDE, verdicts -----------------------------------------------------
@@ -206,7 +211,7 @@ def t_test_p(differences: Sequence[float]) -> float:
     x = _clean(differences)
     if x.size < 2:
         return float("nan")
-    std, mean = float(x.std(ddof=1)), float(x.mean())
+    std, mean = _std(x), float(x.mean())
     if std == 0.0:
         return 1.0 if mean == 0.0 else 0.0
     return student_t_two_sided_p(mean / (std / math.sqrt(x.size)), x.size - 1)
@@ -292,16 +297,3 @@ def completions_to_gain_fraction(completions: Sequence[float], values: Sequence[
     threshold = known[0] + fraction * (known[-1] - known[0]) - 1e-12  # the final value always reaches it
     return next(float(c) for c, v in zip(completions, values, strict=True) if v is not None and v >= threshold)
 
-
-def cycles_to_zero_error(errors_per_cycle: Sequence[int]) -> int | None:
-    """1-based index of the first cycle with no failing task, or None if every cycle had one."""
-    for cycle, errors in enumerate(errors_per_cycle, start=1):
-        if errors == 0:
-            return cycle
-    return None
-
-
-def recurrence_rate(failed_before: Sequence[bool], failed_after: Sequence[bool]) -> float:
-    """Share of the items that failed before which fail again after (NaN if none failed before)."""
-    pairs = [(b, a) for b, a in zip(failed_before, failed_after, strict=True) if b]
-    return float(np.mean([a for _, a in pairs])) if pairs else float("nan")
