@@ -15,7 +15,9 @@ statistics read back from `null` are NaN, per-run values stay None. Unknown fiel
 Version 2 (the statistics of `stats.py`): `metrics` maps each table metric to its role (headline,
 secondary, diagnostic) in table order, `primary` names the primary metric, table rows say how their
 interval was made, and paired rows carry their family, interval level, p, Holm-adjusted p, MDE and
-verdict. A version-1 file is refused with the way to rebuild it from its runs.
+verdict. A version-1 file is refused with the way to rebuild it from its runs. Self-correction rows may
+carry `bug_kind_recurrence` (added within version 2, written only when not empty: a file without it
+reads as an empty map).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from typing import Any, TypeVar
 from cosmocore.checking import write_atomic
 from cosmocore.errors import InputError
 from cosmocore.experiments.stats import INTERVALS, LEVEL, VERDICTS, Comparison, Summary
+from cosmocore.worlds.spark.diagnose import KINDS
 
 SCHEMA_VERSION = 2
 RESULTS_FILE = "results.json"
@@ -146,6 +149,7 @@ class SelfCorrectionRow:
     cycles_to_zero_error: int | None  # None: some task still failed at the iteration cap
     tasks: int
     bug_recurrence: dict[str, float | None] = field(default_factory=dict)  # bug category -> rate
+    bug_kind_recurrence: dict[str, float] = field(default_factory=dict)  # Spark bug kind (diagnose.KINDS) -> rate
 
 
 @dataclass(frozen=True)
@@ -234,9 +238,11 @@ def _paired_row_to_dict(r: PairedRow) -> dict[str, Any]:
 
 
 def _self_correction_to_dict(r: SelfCorrectionRow) -> dict[str, Any]:
+    # written only when there is one, so a row without Spark tasks reads in CosmoCore from before the field
+    kinds = {"bug_kind_recurrence": dict(r.bug_kind_recurrence)} if r.bug_kind_recurrence else {}
     return {"method": r.method, "seed": r.seed, "pruning": r.pruning,
             "cycles_to_zero_error": r.cycles_to_zero_error, "tasks": r.tasks,
-            "bug_recurrence": {k: _finite(v) for k, v in r.bug_recurrence.items()}}
+            "bug_recurrence": {k: _finite(v) for k, v in r.bug_recurrence.items()}, **kinds}
 
 
 class _FieldError(Exception):
@@ -354,14 +360,23 @@ def _summary_values(d: Mapping[str, Any], where: str) -> tuple[float, float, flo
 
 def _self_correction_row(data: Any, where: str) -> SelfCorrectionRow:
     d = _record(data, where, required=("method", "seed", "pruning", "cycles_to_zero_error", "tasks"),
-                optional=("bug_recurrence",))
+                optional=("bug_recurrence", "bug_kind_recurrence"))
     cycles = d["cycles_to_zero_error"]
     return SelfCorrectionRow(
         method=_str(d["method"], f"{where}.method"), seed=_int(d["seed"], f"{where}.seed"),
         pruning=_bool(d["pruning"], f"{where}.pruning"),
         cycles_to_zero_error=None if cycles is None else _count(cycles, f"{where}.cycles_to_zero_error"),
         tasks=_count(d["tasks"], f"{where}.tasks"),
-        bug_recurrence=_number_map(d.get("bug_recurrence", {}), f"{where}.bug_recurrence"))
+        bug_recurrence=_number_map(d.get("bug_recurrence", {}), f"{where}.bug_recurrence"),
+        bug_kind_recurrence=_kind_rates(d.get("bug_kind_recurrence", {}), f"{where}.bug_kind_recurrence"))
+
+
+def _kind_rates(data: Any, where: str) -> dict[str, float]:
+    rates = _mapping(data, where)
+    unknown = sorted(set(rates) - set(KINDS))
+    if unknown:
+        raise _FieldError(where, f"unknown bug kind {unknown[0]!r}; expected one of: {', '.join(KINDS)}")
+    return {k: _rate(v, f"{where}[{k!r}]") for k, v in rates.items()}
 
 
 # ---- field checks (each raises _FieldError naming the field) -------------------------------------
@@ -444,6 +459,13 @@ def _probability(data: Any, where: str) -> float:
     if value is not None and not 0.0 <= value <= 1.0:
         raise _FieldError(where, f"expected a probability in [0, 1] or null, got {value!r}")
     return _nan_if_none(value)
+
+
+def _rate(data: Any, where: str) -> float:
+    value = _required_number(data, where)
+    if not 0.0 <= value <= 1.0:
+        raise _FieldError(where, f"expected a rate in [0, 1], got {value!r}")
+    return value
 
 
 def _level(data: Any, where: str) -> float:

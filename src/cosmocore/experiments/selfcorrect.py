@@ -13,7 +13,10 @@
 
 Also recorded, per failure status (our reading of "bug category" for a model's own failures, whose
 mutator category is unknown): the recurrence rate, i.e. of the sampled attempts that failed with a
-status, the share whose task failed with the same status at its next attempt.
+status, the share whose task failed with the same status at its next attempt; and for Spark tasks, per
+bug kind read off the failing program (`cosmocore.worlds.spark.diagnose`: wrong join type or key, wrong
+column, wrong aggregation, missing null handling), the share of the attempts showing a kind whose next
+attempt at the task showed it again.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from cosmocore.config import TrainConfig
 from cosmocore.experiments.results import SelfCorrectionRow, write_text_atomic
 from cosmocore.loop import Run, evaluate_tasks, nocturnal_phase, rollout_tasks, start, store, wake_update, warm_up
 from cosmocore.types import Problem
+from cosmocore.worlds.spark.diagnose import attempt_kinds
 
 ROW_FILE = "selfcorrect.json"
 
@@ -42,22 +46,37 @@ class SelfCorrectionSpec:
 
 
 class Recurrence:
-    """Counts, per status, failed attempts followed by another attempt, and those that failed the same way."""
+    """Counts, per status, failed attempts followed by another attempt, and those that failed the same way;
+    and per bug kind (`cosmocore.worlds.spark.diagnose`, Spark tasks only), attempts that showed the kind
+    followed by another attempt, and those whose next attempt showed it again."""
 
     def __init__(self) -> None:
         self.last: dict[str, str] = {}
         self.opportunities: Counter[str] = Counter()
         self.repeats: Counter[str] = Counter()
+        self.last_kinds: dict[str, frozenset[str]] = {}
+        self.kind_opportunities: Counter[str] = Counter()
+        self.kind_repeats: Counter[str] = Counter()
 
-    def record(self, task_id: str, status: str) -> None:
+    def record(self, task_id: str, status: str, kinds: frozenset[str] = frozenset()) -> None:
+        """One attempt at `task_id`; `kinds` are the bug kinds it shows (ignored when it passed)."""
         before = self.last.get(task_id)
         if before is not None and before != "passed":
             self.opportunities[before] += 1
             self.repeats[before] += status == before
         self.last[task_id] = status
+        shown = frozenset() if status == "passed" else kinds
+        for kind in self.last_kinds.get(task_id, frozenset()):
+            self.kind_opportunities[kind] += 1
+            self.kind_repeats[kind] += kind in shown
+        self.last_kinds[task_id] = shown
 
     def rates(self) -> dict[str, float | None]:
         return {s: self.repeats[s] / n for s, n in sorted(self.opportunities.items()) if n}
+
+    def kind_rates(self) -> dict[str, float]:
+        """Bug kind -> the share of the attempts showing it whose next attempt showed it again."""
+        return {k: self.kind_repeats[k] / n for k, n in sorted(self.kind_opportunities.items()) if n}
 
 
 def cycle_config(config: TrainConfig, spec: SelfCorrectionSpec) -> TrainConfig:
@@ -99,7 +118,7 @@ def _cycles(config: TrainConfig, run_dir: Path, spec: SelfCorrectionSpec) -> Sel
         run.sandbox.close()
         run.recorder.close()
     return SelfCorrectionRow(config.run.method, config.run.seed, config.buffer.prune, cycles, spec.tasks,
-                             recurrence.rates())
+                             recurrence.rates(), recurrence.kind_rates())
 
 
 def _cycle(run: Run, cycle: int, unsolved: list[Problem], recurrence: Recurrence) -> list[Problem]:
@@ -109,7 +128,7 @@ def _cycle(run: Run, cycle: int, unsolved: list[Problem], recurrence: Recurrence
     wake_update(run, r)
     store(run, r)
     nocturnal_phase(run, r)
-    for task, fb in zip(r.tasks, r.feedbacks, strict=True):
-        recurrence.record(task.task_id, fb.status)
+    for task, completion, fb in zip(r.tasks, r.completions, r.feedbacks, strict=True):
+        recurrence.record(task.task_id, fb.status, attempt_kinds(task, completion.code))
     greedy = evaluate_tasks(run, unsolved)
     return [task for task, result in zip(unsolved, greedy, strict=True) if not result.passed]
