@@ -110,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--model", default=None, help="HF checkpoint dir or hub id (default: the embedded model)")
     reproduce.add_argument("--config", type=Path, default=None, help="YAML config applied under the grid's settings")
     reproduce.add_argument("--out", type=Path, required=True, help="grid directory (finished runs are not rerun)")
+    reproduce.add_argument("--jobs", type=int, default=1, help="runs at a time, each in its own process (default 1)")
 
     report = sub.add_parser("report", help="re-render report.md/html, results.csv and plots from a grid or run dir")
     report.add_argument("directory", type=Path, help="a `cosmocore reproduce` or `cosmocore train` output directory")
@@ -289,7 +290,9 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     seeds = parse_seeds(args.seeds) if args.seeds else None
     spec = with_choices(load_grid(args.grid), args.methods, seeds, overrides)
     command = "cosmocore " + " ".join(sys.argv[1:]) if sys.argv[1:] else None
-    print(reproduce(spec, args.out, args.config, command))
+    if args.jobs < 1:
+        raise InputError(f"--jobs must be at least 1, got {args.jobs}")
+    print(reproduce(spec, args.out, args.config, command, jobs=args.jobs))
     return 0
 
 
@@ -331,12 +334,9 @@ MODEL_COMMANDS = ("train", "reproduce", "demo", "pretrain", "eval")  # the comma
 
 
 def _quiet_transformers() -> None:
-    """No transformers progress bars ("Loading weights", "Writing model shards" at every checkpoint)
-    or advisory warnings between CosmoCore's own output."""
-    from transformers.utils import logging
+    from cosmocore.policy.loading import quiet_transformers
 
-    logging.disable_progress_bar()
-    logging.set_verbosity_error()
+    quiet_transformers()
 
 
 def cmd_pretrain(args: argparse.Namespace) -> int:

@@ -2,11 +2,11 @@
 
     1. the sandbox's isolation layers, probed from inside (one line each)
     2. the embedded default model: built on first use (a few minutes on 2 CPU cores), then cached
-    3. the quick grid (`cosmocore reproduce --grid quick`): ppo, uniform-replay, cosmocore and its two
-       ablations x 3 seeds on miniworld-py at the same environment budget, plus the paper's
-       Algorithm 1 (self-correction cycles) for ppo and cosmocore with and without pruning
+    3. the quick grid (`cosmocore reproduce --grid quick`): ppo, uniform-replay, cosmocore and
+       cosmocore-no-prune x 3 seeds on miniworld-py at the same environment budget, plus the paper's
+       Algorithm 1 (self-correction cycles) for ppo and cosmocore
     4. results.json, results.csv, report.md, report.html and the plots under --out; the headline
-       table and a plain verdict against each baseline, whatever it is, printed at the end
+       table and the Holm-corrected verdict against each baseline, whatever it is, printed at the end
 
 A second run reuses the cached model and the finished runs (delete --out to run the grid again).
 """

@@ -44,11 +44,13 @@ def write_outputs(results: Results, out: Path, command: str | None) -> str:
     return f"{headline(results)}\n\n{where}"
 
 
-def reproduce(spec: GridSpec, out: Path, config_file: Path | None = None, command: str | None = None) -> str:
-    """Run the grid (resumably), aggregate it, write results and report; the headline to print."""
+def reproduce(spec: GridSpec, out: Path, config_file: Path | None = None, command: str | None = None,
+              jobs: int = 1) -> str:
+    """Run the grid (resumably, `jobs` runs at a time), aggregate it, write results and report; the
+    headline to print."""
     progress = GridProgress(spec)
-    directories = run_grid(spec, out, config_file, progress=progress)
-    corrections = run_self_correction(spec, out, config_file, progress=progress)
+    directories = run_grid(spec, out, config_file, progress=progress, jobs=jobs)
+    corrections = run_self_correction(spec, out, config_file, progress=progress, jobs=jobs)
     return write_outputs(aggregate(spec.name, directories, corrections), out, command)
 
 

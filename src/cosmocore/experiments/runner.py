@@ -9,11 +9,13 @@ The grid's overrides apply to every run (so every method sees the same budget); 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
 import dataclasses
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from cosmocore import configfile
 from cosmocore.config import TrainConfig
@@ -21,7 +23,8 @@ from cosmocore.errors import InputError
 from cosmocore.experiments.results import SelfCorrectionRow
 from cosmocore.methods import METHODS, resolve
 
-QUICK_METHODS = ("ppo", "uniform-replay", "cosmocore", "cosmocore-no-prio", "cosmocore-no-prune")
+T = TypeVar("T")
+QUICK_METHODS = ("ppo", "uniform-replay", "cosmocore", "cosmocore-no-prune")  # the headline family + pruning
 
 
 @dataclass(frozen=True)
@@ -38,14 +41,15 @@ class GridSpec:
 
 
 GRIDS: dict[str, GridSpec] = {
-    # The main job on 2 CPU cores: small enough that 15 runs and the embedded model fit in 10 minutes.
+    # The main job on 2 CPU cores: small enough that 12 runs, Algorithm 1 for ppo and cosmocore and the
+    # embedded model's first build (about 6 minutes here) fit in 10 minutes.
     "quick": GridSpec("quick", QUICK_METHODS, (1, 2, 3), {
         "run.world": "miniworld-py", "run.steps": 10, "run.prompts_per_step": 8, "run.samples_per_prompt": 4,
-        "run.train_tasks": 600, "run.eval_every": 5, "run.eval_tasks": 64, "run.checkpoint_every": 5,
+        "run.train_tasks": 600, "run.eval_every": 0, "run.eval_tasks": 64, "run.checkpoint_every": 5,
         "policy.max_new_tokens": 96, "buffer.capacity": 20_000, "learn.nocturnal_every": 1,
         "learn.nocturnal_minibatches": 2, "learn.replay_batch_size": 16, "learn.minibatch_size": 16,
-        "learn.lr": 5e-5, "sandbox.workers": 2},
-        self_correction=("ppo", "cosmocore", "cosmocore-no-prune"), self_correction_tasks=10, self_correction_cycles=6),
+        "learn.lr": 5e-5, "learn.value_warmup_rollouts": 2, "sandbox.workers": 2},
+        self_correction=("ppo", "cosmocore"), self_correction_tasks=8, self_correction_cycles=4),
     # The paper's comparison at a size a workstation runs in hours: every method, five seeds.
     "paper": GridSpec("paper", tuple(METHODS), (1, 2, 3, 4, 5), {
         "run.world": "miniworld-py", "run.steps": 200, "run.eval_every": 20, "run.eval_tasks": 200,
@@ -106,43 +110,109 @@ def check_grid(spec: GridSpec, config_file: Path | None = None) -> list[TrainCon
 Progress = Callable[[str, int, int], None]  # (run label, step, steps)
 
 
+@dataclass(frozen=True)
+class RunTask:
+    """One training run of a grid, as a worker process receives it (everything in it pickles)."""
+
+    config: TrainConfig
+    directory: Path
+    resume: bool
+    label: str  # "[run i/N] method seed s"
+    started: float  # time.time() of the grid's start, for the elapsed seconds in progress lines
+
+
 def run_grid(spec: GridSpec, out: Path, config_file: Path | None = None,
-             progress: Progress | None = None) -> list[Path]:
-    """Run every (method, seed) not finished yet; returns the run directories in grid order."""
+             progress: Progress | None = None, jobs: int = 1) -> list[Path]:
+    """Run every (method, seed) not finished yet, `jobs` at a time (1: in this process, sharing the
+    baseline evaluations); returns the run directories in grid order."""
+    check_grid(spec, config_file)
+    dirs = [run_dir(out, m, s) for m in spec.methods for s in spec.seeds]
+    pending = [(m, s, run_dir(out, m, s)) for m in spec.methods for s in spec.seeds
+               if not (run_dir(out, m, s) / "DONE.json").exists()]
+    if jobs > 1:
+        started = time.time()
+        tasks = [RunTask(_saved(d) if (d / "config.yaml").exists() else run_config(spec, m, s, config_file), d,
+                         (d / "config.yaml").exists(), f"{m} seed {s}", started) for m, s, d in pending]
+        in_pool(train_task, tasks, jobs)
+        return dirs
     from cosmocore.loop import train
 
-    check_grid(spec, config_file)
-    dirs, baselines = [], {}  # type: ignore[var-annotated]
-    for method in spec.methods:
-        for seed in spec.seeds:
-            directory = run_dir(out, method, seed)
-            dirs.append(directory)
-            if (directory / "DONE.json").exists():
-                continue
-            resume = (directory / "config.yaml").exists()
-            config = _saved(directory) if resume else run_config(spec, method, seed, config_file)
-            label = f"{method} seed {seed}"
-            on_step = (lambda step, _m, label=label, steps=config.run.steps: progress(label, step, steps)) \
-                if progress else None
-            train(config, directory, resume=resume, on_step=on_step, baselines=baselines)
+    baselines = {}  # type: ignore[var-annotated]
+    for method, seed, directory in pending:
+        resume = (directory / "config.yaml").exists()
+        config = _saved(directory) if resume else run_config(spec, method, seed, config_file)
+        label = f"{method} seed {seed}"
+        on_step = (lambda step, _m, label=label, steps=config.run.steps: progress(label, step, steps)) \
+            if progress else None
+        train(config, directory, resume=resume, on_step=on_step, baselines=baselines)
     return dirs
+
+
+def train_task(task: RunTask) -> Path:
+    """A worker process's training run, printing its own progress lines on stderr."""
+    from cosmocore.loop import train
+
+    steps = task.config.run.steps
+
+    def on_step(step: int, _metrics: object) -> None:
+        print(f"[{task.label}] step {step}/{steps} ({time.time() - task.started:.0f} s)", file=sys.stderr, flush=True)
+
+    return train(task.config, task.directory, resume=task.resume, on_step=on_step)
+
+
+def in_pool(work: Callable[[Any], T], tasks: Sequence[Any], jobs: int) -> list[T]:
+    """`work` over `tasks` in `jobs` fresh worker processes (spawned, so no parent state is shared; no
+    library progress bars), in order; the first failure is raised once every started task has ended."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from cosmocore.policy.loading import quiet_transformers
+
+    if not tasks:
+        return []
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context,
+                             initializer=quiet_transformers) as pool:
+        return list(pool.map(work, tasks))
 
 
 def _saved(directory: Path) -> TrainConfig:
     return configfile.build(TrainConfig, configfile.read_yaml(directory / "config.yaml"))
 
 
+@dataclass(frozen=True)
+class CorrectionTask:
+    """One Algorithm 1 run of a grid, as a worker process receives it."""
+
+    config: TrainConfig
+    directory: Path
+    spec: Any  # SelfCorrectionSpec (imported lazily: it pulls in the loop)
+
+
 def run_self_correction(spec: GridSpec, out: Path, config_file: Path | None = None,
-                        progress: Progress | None = None) -> list[SelfCorrectionRow]:
-    """Algorithm 1 for each of the grid's self-correction methods and seeds (finished ones are read back)."""
-    from cosmocore.experiments.selfcorrect import SelfCorrectionSpec, self_correct
+                        progress: Progress | None = None, jobs: int = 1) -> list[SelfCorrectionRow]:
+    """Algorithm 1 for each of the grid's self-correction methods and seeds, `jobs` at a time (finished
+    ones are read back)."""
+    from cosmocore.experiments.selfcorrect import SelfCorrectionSpec
 
     task_spec = SelfCorrectionSpec(spec.self_correction_tasks, spec.self_correction_cycles)
+    tasks = [CorrectionTask(run_config(spec, m, s, config_file), out / "selfcorrect" / m / f"seed-{s}", task_spec)
+             for m in spec.self_correction for s in spec.seeds]
+    if jobs > 1:
+        return in_pool(correction_task, tasks, jobs)
     rows = []
-    for method in spec.self_correction:
-        for seed in spec.seeds:
-            if progress is not None:
-                progress(f"self-correction {method} seed {seed}", 0, task_spec.max_cycles)
-            config = run_config(spec, method, seed, config_file)
-            rows.append(self_correct(config, out / "selfcorrect" / method / f"seed-{seed}", task_spec))
+    for task in tasks:
+        if progress is not None:
+            progress(f"self-correction {task.config.run.method} seed {task.config.run.seed}", 0, task_spec.max_cycles)
+        rows.append(correction_task(task))
     return rows
+
+
+def correction_task(task: CorrectionTask) -> SelfCorrectionRow:
+    """One Algorithm 1 run (read back when finished), with a line on stderr when it is done."""
+    from cosmocore.experiments.selfcorrect import self_correct
+
+    row = self_correct(task.config, task.directory, task.spec)
+    reached = "not reached" if row.cycles_to_zero_error is None else f"{row.cycles_to_zero_error} cycles"
+    print(f"[self-correction {row.method} seed {row.seed}] zero error: {reached}", file=sys.stderr, flush=True)
+    return row

@@ -34,6 +34,15 @@ class Loaded:
     is_encoder_decoder: bool
 
 
+def quiet_transformers() -> None:
+    """No transformers progress bars ("Loading weights", "Writing model shards" at every checkpoint) or
+    advisory warnings in this process: the CLI and its worker processes print their own progress."""
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()
+    logging.set_verbosity_error()
+
+
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
