@@ -98,8 +98,7 @@ def test_resume_refuses_a_directory_without_a_run(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "holds no run to resume" in proc.stderr
 
 
-def test_a_tiny_grid_writes_every_report_file_and_reruns_only_unfinished_runs(tiny_llama: Path,
-                                                                              tmp_path: Path) -> None:
+def tiny_grid(tiny_llama: Path, tmp_path: Path) -> Path:
     grid = tmp_path / "grid.yaml"
     grid.write_text(f"""
 name: tiny
@@ -123,6 +122,12 @@ overrides:
   learn.replay_batch_size: 4
   sandbox.workers: 1
 """)
+    return grid
+
+
+def test_a_tiny_grid_writes_every_report_file_and_reruns_only_unfinished_runs(tiny_llama: Path,
+                                                                              tmp_path: Path) -> None:
+    grid = tiny_grid(tiny_llama, tmp_path)
     out = tmp_path / "out"
     first = cosmocore("reproduce", "--grid", str(grid), "--out", str(out))
     assert first.returncode == 0, first.stderr[-2000:]
@@ -154,3 +159,18 @@ overrides:
     (out / "report.md").unlink()
     rerendered = cosmocore("report", str(out))
     assert rerendered.returncode == 0 and (out / "report.md").exists()
+
+
+def test_runs_in_parallel_worker_processes_give_the_same_numbers_as_runs_in_turn(tiny_llama: Path,
+                                                                                 tmp_path: Path) -> None:
+    grid = tiny_grid(tiny_llama, tmp_path)
+    finals = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / f"jobs{jobs}"
+        proc = cosmocore("reproduce", "--grid", str(grid), "--out", str(out), "--jobs", jobs)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert "Loading weights" not in proc.stderr and "Writing model shards" not in proc.stderr
+        runs = json.loads((out / "results.json").read_text())["runs"]
+        finals[jobs] = {(r["method"], r["seed"]): {k: v for k, v in r["final"].items() if not k.startswith("perf/")}
+                        for r in runs}  # wall times differ, every learned number must not
+    assert finals["1"] == finals["2"]
