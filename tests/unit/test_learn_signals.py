@@ -11,7 +11,6 @@ from cosmocore.learn.signals import (
     explained_variance,
     prompt_values,
     sample_confidence,
-    td_error,
 )
 
 MASK = torch.tensor([[1, 1, 0], [0, 1, 1], [0, 0, 0]], dtype=torch.bool)
@@ -20,12 +19,6 @@ MASK = torch.tensor([[1, 1, 0], [0, 1, 1], [0, 0, 0]], dtype=torch.bool)
 def test_prompt_value_is_the_value_at_the_first_completion_token():
     values = torch.tensor([[0.4, 0.9, 9.0], [9.0, -0.2, 0.3], [0.0, 0.0, 0.0]])
     assert prompt_values(values, MASK).tolist() == pytest.approx([0.4, -0.2, 0.0])
-
-
-def test_td_error_is_reward_minus_prompt_value_and_detached():
-    baseline = torch.tensor([0.4, -0.2], requires_grad=True)
-    td = td_error(torch.tensor([1.0, -0.6]), baseline)
-    assert td.tolist() == pytest.approx([0.6, -0.4]) and not td.requires_grad
 
 
 def test_confidence_is_the_mean_probability_of_the_samples_own_tokens():

@@ -11,7 +11,7 @@ last completion token; the state after it is terminal (V = 0):
 m is the completion mask; padding gets A = R = 0. Each row's mask must be one contiguous run (left
 or right padding); gaps inside a row would cut the trajectory there. Values are detached: advantages
 and returns are constants of the loss. With gamma = lambda = 1, A at the first token is r - V(prompt),
-the completion's TD error (`cosmocore.learn.signals.td_error`).
+the completion's TD error against V(prompt).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Scalar signals the learner hands to the tagger, the buffer and the meta rule (pure tensor functions).
 
-- TD error of a completion: TD = r - V(prompt), reward units (DESIGN 1). V(prompt) is the value head
-  at the first completion token (the state before any code: `prompt_values`) for PPO, or the group
-  mean for GRPO (`cosmocore.learn.grpo.group_td`). |TD| feeds the priority and the arousal target.
+- V(prompt): the value head at the first completion token, the state before any code
+  (`prompt_values`). The learner's TD = r - b compares a reward with an expectation b built from it
+  and the prompt's other attempts (`cosmocore.learn.expectation`; GRPO: the group mean).
 - Confidence of a sample: c_b = mean over its completion tokens of exp(logp_bt), the probability the
   policy gives its own tokens, in (0, 1] ("token_prob"); or its value V(prompt) ("value").
 - Confidence variance: the population standard deviation (divide by n) of c_b over the batch's
@@ -30,11 +30,6 @@ def prompt_values(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """V(prompt) per sample: the value at the first completion token, (B, T) -> (B,), detached."""
     rows = torch.arange(values.shape[0], device=values.device)
     return values.detach()[rows, first_token_index(mask)]
-
-
-def td_error(reward: torch.Tensor, baseline: torch.Tensor) -> torch.Tensor:
-    """TD = reward - V(prompt): (B,), (B,) -> (B,) reward units, detached."""
-    return (reward.to(torch.float32) - baseline.detach().to(torch.float32)).detach()
 
 
 def sample_confidence(logp: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
