@@ -772,7 +772,7 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False,
     """Run (or resume) a training run in `run_dir`; returns the metrics file."""
     run = start(config, run_dir, resume)
     try:
-        if run.step == 0:
+        if checkpoints.latest(run_dir) is None:  # fresh, or killed before its step-0 checkpoint
             begin(run, baselines)
         for step in range(run.step + 1, config.run.steps + 1):
             started = time.perf_counter()
