@@ -24,7 +24,9 @@ import pytest
 from cosmocore import loop
 from cosmocore.methods import resolve
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="full isolation needs root (as in CI and sessions)")
+pytestmark = [pytest.mark.skipif(os.geteuid() != 0, reason="full isolation needs root (as in CI and sessions)"),
+              # the first test also pays for building the embedded model on a fresh machine (4-8 minutes)
+              pytest.mark.timeout(1800)]
 
 STEPS = 24  # 6 nocturnal phases at the default K = 4
 SHORT = {"run.eval_tasks": 16, "run.eval_every": 0, "run.seed": 7}
