@@ -422,9 +422,8 @@ def gradient_step(run: Run, mb: Minibatch) -> tuple[UpdateStats, Any]:
 def rollout_minibatch(rollout_: Rollout, rows: np.ndarray) -> Minibatch:
     """Rows of a wake batch as a minibatch (on-policy data: behaviour log-probs and values just sampled)."""
     cs = rollout_.completions
-    group_td_ = rollout_.rewards - _group_means(rollout_.rewards, rollout_.group_ids)
     return Minibatch([cs[i].prompt_ids for i in rows], [cs[i].completion_ids for i in rows],
-                     [cs[i].logprobs for i in rows], rollout_.rewards[rows], group_td_[rows].astype(np.float32),
+                     [cs[i].logprobs for i in rows], rollout_.rewards[rows], _group_td(rollout_)[rows],
                      np.array([cs[i].policy_version for i in rows]), np.ones(len(rows), np.float32),
                      [cs[i].values for i in rows])
 
@@ -435,10 +434,17 @@ def wake_minibatches(run: Run, rollout_: Rollout) -> list[Minibatch]:
     return [rollout_minibatch(rollout_, rows) for rows in np.array_split(order, max(1, int(np.ceil(n / size))))]
 
 
-def _group_means(rewards: np.ndarray, group_ids: np.ndarray) -> np.ndarray:
-    sums = np.bincount(group_ids, weights=rewards)
-    counts = np.bincount(group_ids)
-    return (sums / counts)[group_ids]
+def _group_td(rollout_: Rollout) -> np.ndarray:
+    """(B,) reward - the group's mean reward: GRPO's advantage source."""
+    return group_td(torch.as_tensor(rollout_.rewards), torch.as_tensor(rollout_.group_ids)).numpy()
+
+
+def _sampled(rollout_: Rollout) -> tuple[torch.Tensor, torch.Tensor]:
+    """The wake batch's values as sampled (B, T) and its completion mask (B, T), right-padded."""
+    cs = rollout_.completions
+    width = max(len(c.completion_ids) for c in cs)
+    mask = _padded([np.ones(len(c.completion_ids)) for c in cs], width).bool()
+    return _padded([c.values for c in cs], width), mask
 
 
 def wake_advantage_scale(run: Run, rollout_: Rollout) -> float:
@@ -446,12 +452,9 @@ def wake_advantage_scale(run: Run, rollout_: Rollout) -> float:
     learn = run.config.learn
     if learn.advantage_scale == "none":
         return 1.0
-    cs = rollout_.completions
-    mask = _padded([np.ones(len(c.completion_ids)) for c in cs], max(len(c.completion_ids) for c in cs)).bool()
+    values, mask = _sampled(rollout_)
     if learn.algorithm == "grpo":
-        group_td_ = rollout_.rewards - _group_means(rollout_.rewards, rollout_.group_ids)
-        return advantage_rms(token_advantages(torch.as_tensor(group_td_), mask), mask)
-    values = _padded([c.values for c in cs], mask.shape[1])
+        return advantage_rms(token_advantages(torch.as_tensor(_group_td(rollout_)), mask), mask)
     raw = terminal_gae(torch.as_tensor(rollout_.rewards), values, mask, learn.gamma, learn.gae_lambda)
     return advantage_rms(raw.advantages, mask)
 
@@ -466,11 +469,9 @@ def baseline_explained_variance(rollout_: Rollout) -> float:
 
 def value_explained_variance(rollout_: Rollout) -> float:
     """1 - Var(R - V) / Var(R) over the wake batch's tokens, V as sampled (before this step's update)."""
-    cs = rollout_.completions
-    width = max(len(c.completion_ids) for c in cs)
-    mask = _padded([np.ones(len(c.completion_ids)) for c in cs], width).bool()
+    values, mask = _sampled(rollout_)
     returns = torch.as_tensor(rollout_.rewards).unsqueeze(-1) * mask  # gamma = 1: every token's return is r
-    return explained_variance(_padded([c.values for c in cs], width), returns, mask)
+    return explained_variance(values, returns, mask)
 
 
 def wake_update(run: Run, rollout_: Rollout) -> list[UpdateStats]:
