@@ -138,8 +138,8 @@ class LearnConfig:
     #                             into the expectation behind TD; 0 = estimated from the run (posterior weight)
     ppo_epochs: int = 1  # passes over each wake batch
     minibatch_size: int = 8  # trajectories per gradient step in the wake phase
-    gamma: float = 1.0  # discount per completion token
-    gae_lambda: float = 1.0  # GAE lambda, per completion token (1: the terminal reward reaches every token)
+    gamma: float = 1.0  # discount per completion token of the value head's targets
+    gae_lambda: float = 1.0  # lambda of the value head's TD(lambda) targets (1: every token's target is the reward)
     clip_eps: float = 0.2  # PPO ratio clip: ratios outside [1 - eps, 1 + eps] give no gradient
     value_clip_eps: float = 0.2  # wake value clip around the value at sampling time, reward units; 0 = off
     vf_coef: float = 0.5  # weight of the value loss (reward units squared)

@@ -5,9 +5,10 @@
       then the greedy held-out baseline and a step-0 checkpoint
     every wake step (the environment budget: prompts_per_step x samples_per_prompt executed completions)
       tasks --Problem--> policy.generate --Completion--> sandbox.run_many --ExecutionResult-->
-      rewards.feedback --Feedback--> baseline V(prompt) (PPO) or the group mean (GRPO), TD = r - baseline
-      --> tagger: fit (scold labels, |TD| on a running scale), then tag --AffectTag--> advantage scale
-      (uncentred RMS of this batch's advantages) --> on-policy update of the policy and the critic
+      rewards.feedback --Feedback--> expectation b (PPO: V(prompt) pooled with the prompt's other
+      attempts; GRPO: the group mean), TD = r - b --> tagger: fit (scold labels, |TD| on a running
+      scale), then tag --AffectTag--> advantage scale (uncentred RMS of this batch's TD) --> on-policy
+      update of the policy (every token's advantage: its completion's TD) and the critic
       --> buffer.add (the Prune Bin may drop it; the Dream Queue may take it)
     every K wake steps, the nocturnal phase: items older than the staleness cap expire, then M minibatches
       buffer draw (80% Dream Queue by priority + 20% uniform, or the method's rule; or the latest wake
@@ -57,7 +58,7 @@ from cosmocore.buffer import CosmoBuffer, ReplayBatch, Salience, TrajectoryBatch
 from cosmocore.buffer.records import Trajectory, Updated
 from cosmocore.config import TrainConfig
 from cosmocore.errors import InputError
-from cosmocore.learn.gae import advantage_rms, ppo_advantages, terminal_gae
+from cosmocore.learn.gae import advantage_rms, terminal_gae
 from cosmocore.learn.grpo import group_td, peer_means, token_advantages
 from cosmocore.learn.meta import PruneThresholds, meta_prune_step
 from cosmocore.learn.offpolicy import dream_rate_ratio, nocturnal_due, sample_weights
@@ -362,7 +363,7 @@ class Minibatch:
     completion_ids: list[Sequence[int]]
     behaviour_logp: list[np.ndarray]  # (T_i,) nats each
     reward: np.ndarray  # (B,)
-    group_td: np.ndarray  # (B,) GRPO advantage source: reward - group mean (stored)
+    td: np.ndarray  # (B,) the advantage source: reward - the learner's expectation (as stored when replayed)
     versions: np.ndarray  # (B,) policy versions that sampled them
     per_weights: np.ndarray  # (B,) PER importance weights, batch mean 1 (1 on-policy)
     old_values: list[np.ndarray] | None = None  # (T_i,) values at sampling time (value clipping); None = unknown
@@ -388,14 +389,14 @@ def token_batch(run: Run, mb: Minibatch) -> tuple[TokenBatch, Any]:
     learn = run.config.learn
     weights = torch.as_tensor(applied_weights(run, mb))
     behaviour, ref = _padded(mb.behaviour_logp, width), reference_logp(run, mb)
+    adv = token_advantages(torch.as_tensor(mb.td) / run.advantage_scale, scored.mask)
     if learn.algorithm == "grpo":
-        adv = token_advantages(torch.as_tensor(mb.group_td) / run.advantage_scale, scored.mask)
         return TokenBatch(scored.logp, behaviour, adv, scored.mask, scored.entropy, weights, ref_logp=ref), scored
-    gae = ppo_advantages(torch.as_tensor(mb.reward), scored.values.detach(), scored.mask, learn.gamma,
-                         learn.gae_lambda, run.advantage_scale)
+    returns = terminal_gae(torch.as_tensor(mb.reward), scored.values.detach(), scored.mask, learn.gamma,
+                           learn.gae_lambda).returns
     old = None if mb.old_values is None else _padded(mb.old_values, width)
-    return TokenBatch(scored.logp, behaviour, gae.advantages, scored.mask, scored.entropy, weights, scored.values,
-                      gae.returns, old, ref), scored
+    return TokenBatch(scored.logp, behaviour, adv, scored.mask, scored.entropy, weights, scored.values,
+                      returns, old, ref), scored
 
 
 def reference_logp(run: Run, mb: Minibatch) -> torch.Tensor | None:
@@ -423,7 +424,7 @@ def rollout_minibatch(rollout_: Rollout, rows: np.ndarray) -> Minibatch:
     """Rows of a wake batch as a minibatch (on-policy data: behaviour log-probs and values just sampled)."""
     cs = rollout_.completions
     return Minibatch([cs[i].prompt_ids for i in rows], [cs[i].completion_ids for i in rows],
-                     [cs[i].logprobs for i in rows], rollout_.rewards[rows], _group_td(rollout_)[rows],
+                     [cs[i].logprobs for i in rows], rollout_.rewards[rows], rollout_.td[rows],
                      np.array([cs[i].policy_version for i in rows]), np.ones(len(rows), np.float32),
                      [cs[i].values for i in rows])
 
@@ -432,11 +433,6 @@ def wake_minibatches(run: Run, rollout_: Rollout) -> list[Minibatch]:
     n, size = len(rollout_.completions), run.config.learn.minibatch_size
     order = np.random.default_rng([run.config.run.seed, run.step, 7]).permutation(n)
     return [rollout_minibatch(rollout_, rows) for rows in np.array_split(order, max(1, int(np.ceil(n / size))))]
-
-
-def _group_td(rollout_: Rollout) -> np.ndarray:
-    """(B,) reward - the group's mean reward: GRPO's advantage source."""
-    return group_td(torch.as_tensor(rollout_.rewards), torch.as_tensor(rollout_.group_ids)).numpy()
 
 
 def _sampled(rollout_: Rollout) -> tuple[torch.Tensor, torch.Tensor]:
@@ -448,15 +444,11 @@ def _sampled(rollout_: Rollout) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def wake_advantage_scale(run: Run, rollout_: Rollout) -> float:
-    """The uncentred RMS of this wake batch's advantages (sampling-time values), or 1 (`advantage_scale`)."""
-    learn = run.config.learn
-    if learn.advantage_scale == "none":
+    """The uncentred RMS of this wake batch's TD over its completion tokens, or 1 (`advantage_scale`)."""
+    if run.config.learn.advantage_scale == "none":
         return 1.0
-    values, mask = _sampled(rollout_)
-    if learn.algorithm == "grpo":
-        return advantage_rms(token_advantages(torch.as_tensor(_group_td(rollout_)), mask), mask)
-    raw = terminal_gae(torch.as_tensor(rollout_.rewards), values, mask, learn.gamma, learn.gae_lambda)
-    return advantage_rms(raw.advantages, mask)
+    _, mask = _sampled(rollout_)
+    return advantage_rms(token_advantages(torch.as_tensor(rollout_.td), mask), mask)
 
 
 def baseline_explained_variance(rollout_: Rollout) -> float:

@@ -1,5 +1,5 @@
 """The learner's updates through the loop's own `gradient_step` on a tiny random Llama (seconds):
-replay keeps the sign of its rewards, the KL term pulls towards the frozen starting policy, the
+replay keeps the sign of its stored TD, the KL term pulls towards the frozen starting policy, the
 value clip acts on wake data. Each drives `cosmocore.loop` with the default config otherwise."""
 
 from __future__ import annotations
@@ -31,11 +31,12 @@ def start(model: Path, directory: Path, **overrides: object) -> loop.Run:
 
 
 def replayed(run: loop.Run, reward: float) -> loop.Minibatch:
-    """Four stored completions of the run's tasks, all with `reward`, as a replay minibatch."""
+    """Four stored completions of the run's tasks, all with `reward` and a stored TD of `reward` (the
+    expectation of a fresh critic is 0), as a replay minibatch."""
     tasks = run.train_tasks[:4]
     cs = run.policy.generate([t.prompt for t in tasks], run.config.policy, seed=1)
     return loop.Minibatch([c.prompt_ids for c in cs], [c.completion_ids for c in cs], [c.logprobs for c in cs],
-                          np.full(4, reward, np.float32), np.zeros(4, np.float32), np.zeros(4, np.int64),
+                          np.full(4, reward, np.float32), np.full(4, reward, np.float32), np.zeros(4, np.int64),
                           np.ones(4, np.float32))
 
 
@@ -61,8 +62,10 @@ def test_a_replayed_batch_of_one_outcome_moves_its_logprobs_the_way_its_reward_s
         run.sandbox.close()
 
 
-def test_a_grpo_replay_follows_the_sign_of_its_stored_group_td(tiny_llama: Path, tmp_path: Path) -> None:
-    run = start(tiny_llama, tmp_path / "run", **{"learn.lr": 1e-3, "learn.algorithm": "grpo"})
+@pytest.mark.parametrize("algorithm", ["ppo", "grpo"])
+def test_a_replay_follows_the_sign_of_its_stored_td_not_of_its_reward(tiny_llama: Path, tmp_path: Path,
+                                                                       algorithm: str) -> None:
+    run = start(tiny_llama, tmp_path / "run", **{"learn.lr": 1e-3, "learn.algorithm": algorithm})
     try:
         mb = replayed(run, 0.0)
         mb = loop.Minibatch(mb.prompt_ids, mb.completion_ids, mb.behaviour_logp, mb.reward,

@@ -161,13 +161,7 @@ def test_a_tiny_grid_writes_every_report_file_and_reruns_only_unfinished_runs(ti
     assert rerendered.returncode == 0 and (out / "report.md").exists()
 
 
-# Numbers no execution timing can reach: a run's tags read each sample's wall time (an execution
-# feature), so Dream Queue membership, and through replay everything after it, may differ by a hair
-# between any two runs, in worker processes or not.
-SETTLED = ("eval/pass_at_1_start", "update/gradient_steps", "buffer/size")
-
-
-def test_runs_in_parallel_worker_processes_give_the_same_settled_numbers_as_runs_in_turn(tiny_llama: Path,
+def test_runs_in_parallel_worker_processes_give_the_same_numbers_as_runs_in_turn(tiny_llama: Path,
                                                                                  tmp_path: Path) -> None:
     grid = tiny_grid(tiny_llama, tmp_path)
     finals = {}
@@ -177,6 +171,7 @@ def test_runs_in_parallel_worker_processes_give_the_same_settled_numbers_as_runs
         assert proc.returncode == 0, proc.stderr[-2000:]
         assert "Loading weights" not in proc.stderr and "Writing model shards" not in proc.stderr
         runs = json.loads((out / "results.json").read_text())["runs"]
-        finals[jobs] = {(r["method"], r["seed"]): {k: r["final"].get(k) for k in SETTLED} for r in runs}
+        finals[jobs] = {(r["method"], r["seed"]): {k: v for k, v in r["final"].items() if not k.startswith("perf/")}
+                        for r in runs}  # wall times differ; no learned number may (nothing reads a clock)
     assert finals["1"] == finals["2"]
 

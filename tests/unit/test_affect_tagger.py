@@ -49,11 +49,11 @@ def test_outputs_stay_in_range_even_for_huge_embeddings():
 
 
 def test_parameter_count_follows_the_documented_formula():
-    # D = 16 + 16 + 14 = 46 != 512: projection 46 * 512 + 512, then 512 * 128 + 128 + 128 * 2 + 2
-    assert tagger_param_count(46) == 512 * 46 + 66434 == 89986
-    assert AffectiveTagger(16, 16).param_count() == 89986
-    # D = 249 + 249 + 14 = 512: no projection, the paper's 512 -> 128 -> 2
-    plain = AffectiveTagger(249, 249)
+    # D = 16 + 16 + 13 = 45 != 512: projection 45 * 512 + 512, then 512 * 128 + 128 + 128 * 2 + 2
+    assert tagger_param_count(45) == 512 * 45 + 66434 == 89474
+    assert AffectiveTagger(16, 16).param_count() == 89474
+    # D = 250 + 249 + 13 = 512: no projection, the paper's 512 -> 128 -> 2
+    plain = AffectiveTagger(250, 249)
     assert plain.param_count() == tagger_param_count(512) == 65922
     assert isinstance(plain.project, torch.nn.Identity)
     assert overhead_ratio(88450, 884500) == pytest.approx(0.1)

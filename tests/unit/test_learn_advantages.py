@@ -8,7 +8,6 @@ from cosmocore.learn.gae import (
     advantage_rms,
     gae,
     last_token_index,
-    ppo_advantages,
     terminal_gae,
     terminal_rewards,
 )
@@ -59,17 +58,6 @@ def test_gae_treats_values_as_constants():
     values = torch.tensor([[0.5, 0.6]], requires_grad=True)
     out = gae(torch.tensor([[0.0, 1.0]]), values, torch.ones(1, 2, dtype=torch.bool), 1.0, 0.95)
     assert not out.advantages.requires_grad and not out.returns.requires_grad
-
-
-def test_scaled_ppo_advantages_keep_their_signs_and_the_raw_returns():
-    values = torch.tensor([[0.5, 0.6, 0.7, PAD], [0.0, 0.1, 0.2, 0.3]])
-    mask = torch.tensor([[1, 1, 1, 0], [1, 1, 1, 1]], dtype=torch.bool)
-    reward = torch.tensor([-0.3, -1.0])  # two failures: every advantage is negative before and after scaling
-    raw = terminal_gae(reward, values, mask, 1.0, 1.0)
-    scaled = ppo_advantages(reward, values, mask, 1.0, 1.0, scale=2.0)
-    assert torch.allclose(scaled.advantages, raw.advantages / 2.0)
-    assert (scaled.advantages[mask] < 0).all()
-    assert torch.equal(scaled.returns, raw.returns)
 
 
 def test_advantage_rms_is_the_uncentred_token_rms_with_a_floor():

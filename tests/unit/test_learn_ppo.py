@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from cosmocore.config import LearnConfig
-from cosmocore.learn.gae import ppo_advantages
+from cosmocore.learn.gae import terminal_gae
 from cosmocore.learn.ppo import TokenBatch, clipped_surrogate, k3_kl, objective, policy_loss, value_loss
 
 LN = math.log
@@ -143,7 +143,7 @@ def test_a_few_ppo_steps_make_rewarded_completions_likelier_and_punished_ones_ra
     before = (behaviour * mask).sum(-1)
     for _ in range(3):
         logp = seq_logp()
-        adv = ppo_advantages(reward, values, mask, config.gamma, config.gae_lambda)
+        adv = terminal_gae(reward, values, mask, config.gamma, config.gae_lambda)
         entropy = -(torch.softmax(logits, -1) * torch.log_softmax(logits, -1)).sum(-1)
         batch = TokenBatch(logp, behaviour, adv.advantages, mask, entropy, values=values, returns=adv.returns)
         optimizer.zero_grad()

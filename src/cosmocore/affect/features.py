@@ -1,14 +1,16 @@
 """The execution feature vector of one `Feedback`: what the tagger knows about how the code ran.
 
-Layout (`FEATURE_NAMES`, width `FEATURE_DIM` = 14), float32:
+Layout (`FEATURE_NAMES`, width `FEATURE_DIM` = 13), float32:
 
     [0]      reward                  the scalar reward (see `cosmocore.rewards`)
     [1..8]   status one-hot          in `cosmocore.types.STATUSES` order (passed ... crashed)
     [9]      pass_fraction           tests passed / tests defined, in [0, 1]
-    [10]     log1p(duration_s)       wall time squashed: 0 s -> 0, 1 s -> 0.69, 10 s -> 2.40
-    [11]     baseline                what the learner expected (`cosmocore.learn.signals`, reward units)
-    [12]     peer_mean               mean reward of the other attempts at the prompt in the same step
-    [13]     peers                   how many other attempts there were
+    [10]     baseline                what the learner expected (`cosmocore.learn.signals`, reward units)
+    [11]     peer_mean               mean reward of the other attempts at the prompt in the same step
+    [12]     peers                   how many other attempts there were
+
+Wall time is not a feature: it depends on the machine's load, so it would make two runs of the same
+seed tag, dream and prune differently (a slow program shows as a `timeout` status instead).
 
 The baseline makes surprise learnable: the arousal target is |reward - baseline| on a running scale,
 and without the expectation a small MLP would have to re-derive the critic from the prompt embedding.
@@ -20,7 +22,6 @@ not look at the program text or the failure message; that is what the code embed
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -31,12 +32,11 @@ FEATURE_NAMES: tuple[str, ...] = (
     "reward",
     *(f"status={status}" for status in STATUSES),
     "pass_fraction",
-    "log1p_duration_s",
     "baseline",
     "peer_mean",
     "peers",
 )
-FEATURE_DIM = len(FEATURE_NAMES)  # 14
+FEATURE_DIM = len(FEATURE_NAMES)  # 13
 BASELINE = FEATURE_NAMES.index("baseline")  # the column the learner rewrites when its critic changes
 PEER_MEAN = FEATURE_NAMES.index("peer_mean")
 PEERS = FEATURE_NAMES.index("peers")
@@ -50,7 +50,6 @@ def execution_features(feedback: Feedback, baseline: float = 0.0, peer_mean: flo
     vector[0] = feedback.reward
     vector[1 + STATUSES.index(feedback.status)] = 1.0
     vector[1 + len(STATUSES)] = feedback.pass_fraction
-    vector[2 + len(STATUSES)] = math.log1p(max(0.0, feedback.duration_s))  # a negative clock reads as 0 s
     vector[BASELINE], vector[PEER_MEAN], vector[PEERS] = baseline, peer_mean, peers
     return vector
 

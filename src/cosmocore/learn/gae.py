@@ -12,6 +12,9 @@ m is the completion mask; padding gets A = R = 0. Each row's mask must be one co
 or right padding); gaps inside a row would cut the trajectory there. Values are detached: advantages
 and returns are constants of the loss. With gamma = lambda = 1, A at the first token is r - V(prompt),
 the completion's TD error against V(prompt).
+
+The loop uses the returns as the value head's targets; the policy's advantage is the completion's
+TD against the learner's pooled expectation on every token (docs/learner.md section 3).
 """
 
 from __future__ import annotations
@@ -75,13 +78,3 @@ def advantage_rms(advantages: torch.Tensor, mask: torch.Tensor) -> float:
     m = mask.to(torch.float32)
     mean_sq = float((advantages.detach().to(torch.float32).pow(2) * m).sum() / m.sum().clamp(min=1.0))
     return max(mean_sq ** 0.5, MIN_ADVANTAGE_SCALE)
-
-
-def ppo_advantages(
-    reward: torch.Tensor, values: torch.Tensor, mask: torch.Tensor, gamma: float, lam: float, scale: float = 1.0
-) -> Advantages:
-    """The PPO learner's advantages: terminal GAE divided by `scale` (> 0; the latest wake batch's
-    `advantage_rms`, or 1). A minibatch is never re-centred on its own mean, so a replayed batch of
-    failures keeps negative advantages. The returns (value targets) stay in reward units."""
-    raw = terminal_gae(reward, values, mask, gamma, lam)
-    return Advantages(raw.advantages / scale, raw.returns)
