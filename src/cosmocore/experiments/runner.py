@@ -10,6 +10,7 @@ The grid's overrides apply to every run (so every method sees the same budget); 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -98,13 +99,40 @@ def run_config(spec: GridSpec, method: str, seed: int, config_file: Path | None 
     return resolve(method, config_file, {"run.seed": seed}, shared=spec.overrides)
 
 
-def check_grid(spec: GridSpec, config_file: Path | None = None) -> list[TrainConfig]:
-    """Every run's config, resolved before any work so a bad key fails at once; budgets must agree."""
+def check_grid(spec: GridSpec, config_file: Path | None = None, out: Path | None = None) -> list[TrainConfig]:
+    """Every run's config, resolved before any work so a bad key fails at once; budgets must agree, and
+    a run already in `out` must have been started with the config the grid asks for now."""
     configs = [run_config(spec, m, s, config_file) for m in spec.methods for s in spec.seeds]
     budgets = {c.run.steps * c.run.completions_per_step for c in configs}
     if len(budgets) > 1:
         raise InputError(f"grid {spec.name!r}: methods would get different environment budgets {sorted(budgets)}")
+    if out is not None:
+        for (m, s), config in zip(itertools.product(spec.methods, spec.seeds), configs, strict=True):
+            check_saved(run_dir(out, m, s), config)
     return configs
+
+
+def check_saved(directory: Path, config: TrainConfig) -> None:
+    """Refuse to reuse or resume a run whose saved config differs from `config`: its numbers would
+    not be the grid's (one line naming the first key that differs)."""
+    if not (directory / "config.yaml").exists():
+        return
+    saved, wanted = _flat(configfile.read_yaml(directory / "config.yaml")), _flat(configfile.to_dict(config))
+    for key in wanted:
+        if saved.get(key) != wanted[key]:
+            raise InputError(f"{directory} was run with {key} = {saved.get(key)!r} but the grid now asks for "
+                             f"{wanted[key]!r}: use another --out, or delete that run to redo it")
+
+
+def _flat(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A nested config mapping as {"section.key": value}."""
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
 Progress = Callable[[str, int, int], None]  # (run label, step, steps)
@@ -125,7 +153,7 @@ def run_grid(spec: GridSpec, out: Path, config_file: Path | None = None,
              progress: Progress | None = None, jobs: int = 1) -> list[Path]:
     """Run every (method, seed) not finished yet, `jobs` at a time (1: in this process, sharing the
     baseline evaluations); returns the run directories in grid order."""
-    check_grid(spec, config_file)
+    check_grid(spec, config_file, out)
     dirs = [run_dir(out, m, s) for m in spec.methods for s in spec.seeds]
     pending = [(m, s, run_dir(out, m, s)) for m in spec.methods for s in spec.seeds
                if not (run_dir(out, m, s) / "DONE.json").exists()]
