@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     _sandbox_args(doctor)
 
     bench = sub.add_parser("bench", help="speed comparisons against peers")
-    bench.add_argument("target", choices=["sandbox", "buffer", "spark"], help="what to benchmark")
+    bench.add_argument("target", choices=["sandbox", "buffer", "spark", "serve"], help="what to benchmark")
     bench.add_argument("--repeats", type=int, default=3, help="passes over the 164 canonical solutions")
     bench.add_argument("--workers", type=int, default=0, help="parallel workers for both (default: cores)")
     bench.add_argument("--timeout-s", type=float, default=5.0, help="per-check timeout for both")
@@ -68,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--insert-batch", type=int, default=512, help="buffer: rows per insert call")
     bench.add_argument("--tasks", type=int, default=40, help="spark: miniworld-spark test tasks (+ a bug each)")
     bench.add_argument("--naive", type=int, default=2, help="spark: candidates run with a fresh Spark each (0 = skip)")
+    bench.add_argument("--clients", type=int, default=8, help="serve: concurrent HTTP clients (default 8)")
+    bench.add_argument("--per-request", type=int, default=1, help="serve: completions per request (default 1)")
 
     worlds = sub.add_parser("worlds", help="generated task worlds (Mini-World): list, show, export")
     wsub = worlds.add_subparsers(dest="worlds_command", required=True)
@@ -116,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("directory", type=Path, help="a `cosmocore reproduce` or `cosmocore train` output directory")
 
     _policy_parsers(sub)
+    _serve_parser(sub)
 
     demo = sub.add_parser("demo", help="the main job: the embedded model, the quick grid of methods x seeds, "
                                        "the report and a plain verdict")
@@ -123,6 +126,33 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--grid", default="quick", help="quick (default), paper, or a grid YAML file")
     demo.add_argument("--cache-dir", default=None, help="where the embedded model is cached")
     return parser
+
+
+def _serve_parser(sub) -> None:  # type: ignore[no-untyped-def]
+    """`serve`: the HTTP server (work in cosmocore.serve); defaults are ServeConfig's."""
+    import os
+
+    from cosmocore.config import ServeConfig
+
+    d = ServeConfig()
+    serve = sub.add_parser("serve", help="HTTP server: OpenRLHF /get_reward, SandboxFusion /run_code, /v1/judge",
+                           description="Extra options: --sandbox.KEY VALUE and --reward.KEY VALUE (SandboxConfig, "
+                                       "RewardConfig fields), e.g. --sandbox.workers 4 --sandbox.timeout_s 5.")
+    serve.add_argument("--host", default=d.host, help=f"address to bind (default {d.host}; others need a token)")
+    serve.add_argument("--port", type=int, default=d.port, help=f"TCP port; 0 = any free one (default {d.port})")
+    serve.add_argument("--token", default=os.environ.get("COSMOCORE_SERVE_TOKEN", ""),
+                       help="bearer token clients must send (default $COSMOCORE_SERVE_TOKEN; generated off loopback)")
+    serve.add_argument("--max-concurrency", type=int, default=d.max_concurrency,
+                       help="requests in progress at once, then 429 (default: 4 per sandbox worker)")
+    serve.add_argument("--max-body-kb", type=int, default=d.max_body_kb,
+                       help=f"largest body, KiB (default {d.max_body_kb})")
+    serve.add_argument("--max-items", type=int, default=d.max_items, help=f"largest batch (default {d.max_items})")
+    serve.add_argument("--deadline-s", type=float, default=d.deadline_s,
+                       help=f"per-request deadline, then 504 (default {d.deadline_s:g})")
+    serve.add_argument("--benchmark", default=None, help="where task ids are looked up (default: by id prefix: "
+                                                         "HumanEval/, miniworld-py/, miniworld-spark/)")
+    serve.add_argument("--problems", type=Path, default=None,
+                       help="the benchmark's data file (alone: a HumanEval-format jsonl)")
 
 
 def _progress_bars(stack: contextlib.ExitStack):  # type: ignore[no-untyped-def]
@@ -192,9 +222,21 @@ def _bench_spark(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_serve(args: argparse.Namespace) -> int:
+    from cosmocore.bench.serve import bench_serve, format_bench
+
+    if args.clients < 1 or args.per_request < 1 or args.repeats < 1:
+        raise InputError("--clients, --per-request and --repeats must be at least 1")
+    print(format_bench(bench_serve(repeats=args.repeats, workers=args.workers, timeout_s=args.timeout_s,
+                                   clients=args.clients, per_request=args.per_request)))
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from cosmocore.bench.sandbox import bench_sandbox, format_bench
 
+    if args.target == "serve":
+        return _bench_serve(args)
     if args.target == "buffer":
         return _bench_buffer(args)
     if args.target == "spark":
@@ -202,6 +244,40 @@ def cmd_bench(args: argparse.Namespace) -> int:
     result = bench_sandbox(repeats=args.repeats, workers=args.workers, timeout_s=args.timeout_s)
     print(format_bench(result))
     return 0
+
+
+def _serve_configs(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """(ServeConfig, SandboxConfig, RewardConfig, ProblemSource) from the flags and the dotted overrides."""
+    from cosmocore.config import RewardConfig, SandboxConfig, ServeConfig
+    from cosmocore.configfile import build, merge, parse_overrides
+    from cosmocore.methods import dotted_pairs
+    from cosmocore.serve.service import ProblemSource
+    from cosmocore.tasks import source_paths
+
+    overrides = parse_overrides(dotted_pairs(args.overrides))
+    other = [key for key in overrides if key.split(".")[0] not in ("sandbox", "reward")]
+    if other:
+        raise InputError(f"unknown option --{other[0]} (serve takes --sandbox.KEY and --reward.KEY overrides)")
+    data = merge({}, overrides)
+    config = ServeConfig(host=args.host, port=args.port, token=args.token, max_concurrency=args.max_concurrency,
+                         max_body_kb=args.max_body_kb, max_items=args.max_items, deadline_s=args.deadline_s)
+    benchmark = args.benchmark or ("jsonl" if args.problems else None)
+    if args.problems is not None and not args.problems.is_file():
+        raise InputError(f"--problems {args.problems}: no such file")
+    problems = ProblemSource(benchmark, str(args.problems) if args.problems else None)
+    if benchmark:
+        source_paths(benchmark, problems.path)  # an unknown benchmark name fails here, before the server starts
+    return (config, build(SandboxConfig, data.get("sandbox", {}), "sandbox."),
+            build(RewardConfig, data.get("reward", {}), "reward."), problems)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        from cosmocore.serve.server import serve
+    except ImportError as err:
+        raise InputError(f"cosmocore serve needs the serve extra: pip install 'cosmocore[serve]' ({err})") from err
+    config, sandbox, rewards, problems = _serve_configs(args)
+    return serve(config, sandbox, problems, rewards)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -441,7 +517,7 @@ def _export_world(args: argparse.Namespace, problems: dict[str, Problem]) -> int
 
 COMMANDS = {"check": cmd_check, "doctor": cmd_doctor, "bench": cmd_bench, "worlds": cmd_worlds, "demo": cmd_demo,
             "train": cmd_train, "reproduce": cmd_reproduce, "report": cmd_report, "pretrain": cmd_pretrain,
-            "eval": cmd_eval}
+            "eval": cmd_eval, "serve": cmd_serve}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -452,7 +528,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("GOMP_SPINCOUNT", "2000")
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
-    if extra and args.command not in ("train", "reproduce"):
+    if extra and args.command not in ("train", "reproduce", "serve"):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.overrides = extra
     if args.command in MODEL_COMMANDS:

@@ -384,3 +384,29 @@ class TrainConfig:
     affect: AffectConfig = AffectConfig()
     buffer: BufferConfig = BufferConfig()
     learn: LearnConfig = LearnConfig()
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    """`cosmocore serve`: the HTTP server's address, access and limits (see `cosmocore.serve`)."""
+
+    host: str = "127.0.0.1"  # address to bind; any other than loopback needs a token
+    port: int = 8000  # TCP port; 0 = any free port (the one taken is printed)
+    token: str = ""  # bearer token every request but /healthz must carry; "" = none (loopback only)
+    max_concurrency: int = 0  # requests in progress at once, past which 429 + Retry-After; 0 = 4 per sandbox worker
+    max_body_kb: int = 4096  # largest request body, KiB (413 past it)
+    max_items: int = 1024  # largest batch: completions per /get_reward or /v1/judge request (413 past it)
+    deadline_s: float = 120.0  # wall-clock limit per request, seconds (504 past it); shutdown waits this long too
+    retry_after_s: int = 1  # the Retry-After a 429 or 503 answer carries, seconds
+
+    def __post_init__(self) -> None:
+        checks = {
+            "host": bool(self.host),
+            "port": 0 <= self.port <= 65535,
+            "max_concurrency": self.max_concurrency >= 0,
+            "max_body_kb": self.max_body_kb >= 1,
+            "max_items": self.max_items >= 1,
+            "deadline_s": self.deadline_s > 0,
+            "retry_after_s": self.retry_after_s >= 0,
+        }
+        _reject_first_invalid("serve", self, checks)

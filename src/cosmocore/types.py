@@ -114,6 +114,22 @@ Tests = CheckFunctionTests | AssertTests | IOTests | UnittestTests | SparkTests
 
 
 @dataclass(frozen=True)
+class ScriptTests:
+    """Not tests: run the program as a whole script, as `python main.py < stdin` would, and report
+    what it did (`ScriptResult`), for SandboxFusion-style `run_code` (`Sandbox.run_scripts`).
+
+    The program runs as `__main__` in the sample's private /tmp, under every isolation layer, with
+    `stdin` on its standard input, after the sample itself has written `files` there (paths relative
+    to /tmp, base64 contents); `fetch_files` are read back, by the sample, once the program has ended.
+    There is no verdict: a program chooses its own exit code.
+    """
+
+    stdin: str = ""
+    files: tuple[tuple[str, str], ...] = ()  # (path, base64 content) written before the program runs
+    fetch_files: tuple[str, ...] = ()  # paths read back (base64) after it ends; missing ones are left out
+
+
+@dataclass(frozen=True)
 class Problem:
     """One task: what the model sees, how a completion becomes a program, and how it is judged."""
 
@@ -150,6 +166,22 @@ class ExecutionResult:
     def passed(self) -> bool:
         return self.status == "passed"
 
+
+ScriptOutcome = Literal["finished", "timeout", "error"]  # error: the sandbox could not run it (not the program's fault)
+
+
+@dataclass(frozen=True)
+class ScriptResult:
+    """What a script did in the sandbox (`ScriptTests`). Isolation only, never a verdict: a program
+    that calls `sys.exit(0)` finishes with return code 0 whatever it was asked to do."""
+
+    outcome: ScriptOutcome  # finished: it ended by itself (an exit or a signal); timeout: the deadline ended it
+    return_code: int | None  # exit status; negative: killed by that signal; None unless finished
+    stdout: str  # capped at `SandboxConfig.output_limit_bytes`
+    stderr: str  # capped likewise
+    duration_s: float  # wall time from fork to end
+    files: tuple[tuple[str, str], ...] = ()  # the fetched files that exist: (path, base64 content)
+    detail: str = ""  # for an error: what went wrong
 
 # ---- what the reward stage hands on --------------------------------------------------------------
 

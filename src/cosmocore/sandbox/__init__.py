@@ -1,7 +1,9 @@
 """The trusted code sandbox: the only way CosmoCore executes generated code.
 
 `Sandbox.run(program, tests)` returns an `ExecutionResult` whose `passed` can be trusted even when
-the program was written by a policy optimised to get a pass by any means.
+the program was written by a policy optimised to get a pass by any means. `Sandbox.run_scripts`
+(script mode, `ScriptTests`) runs a whole program as `python main.py < stdin` under the same layers and
+returns what it did (`ScriptResult`: exit code, stdout, stderr): isolation without a verdict.
 
 What it protects against (each layer is checked and reported by `cosmocore doctor`):
 - False passes. Tests run in a separate *judge* process; the program runs in a *candidate* process

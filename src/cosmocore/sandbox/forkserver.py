@@ -2,7 +2,7 @@
 
 It starts with the sandbox's fixed environment (none of the host's variables), enters its own
 network and mount namespaces once (`isolation.isolate_worker`); then, per sample, it forks a
-fresh candidate and judges it (`supervisor.run_sample`), so every sample
+fresh candidate and judges it (`supervisor.run_sample`; a script: `supervisor.run_script`), so every sample
 starts from the same clean, already-imported state and nothing leaks between samples. Test plans
 are prepared here and cached, so the samples of one problem share that work. A Spark sample also
 needs the worker's Spark host (`spark_host`), started on the first one and restarted when a sample
@@ -26,9 +26,9 @@ from cosmocore.sandbox.judge import EXECUTOR_FAILURE, TestFailure
 from cosmocore.sandbox.plans import Plan, prepare
 from cosmocore.config import SPARK_UID_OFFSET
 from cosmocore.sandbox.spark_host import SparkHost, SparkSettings, SparkUnavailable
-from cosmocore.sandbox.supervisor import run_sample
+from cosmocore.sandbox.supervisor import run_sample, run_script
 from cosmocore.sandbox.wire import FrameError, FrameReader, Job, failed_result, write_frame
-from cosmocore.types import Tests
+from cosmocore.types import ScriptTests, Tests
 
 class PlanCache:
     """The tests this fork server has been sent (by key), and their prepared plans.
@@ -41,7 +41,7 @@ class PlanCache:
         self._plans: dict[tuple[str, bool], Plan] = {}
 
     def get(self, job: Job) -> Plan:
-        if job.tests is not None:
+        if job.tests is not None and not isinstance(job.tests, ScriptTests):  # scripts are never kept
             self._tests[job.tests_key] = job.tests
         key = (job.tests_key, job.record)
         if key not in self._plans:
@@ -63,6 +63,8 @@ class ServerState:
 
 
 def _answer(job: Job, state: ServerState) -> tuple[dict[str, Any], int]:
+    if isinstance(job.tests, ScriptTests):  # no tests to prepare: the program runs as a script
+        return _script_sample(job, job.tests, state)
     try:
         plan = state.plans.get(job)
     except (TestFailure, SyntaxError, ValueError) as err:  # malformed tests: the dataset's fault
@@ -75,6 +77,13 @@ def _answer(job: Job, state: ServerState) -> tuple[dict[str, Any], int]:
         return failed_result("crashed", f"{EXECUTOR_FAILURE}{err}"), -1
     except Exception as err:  # a failure of the sandbox itself, never of the program
         return failed_result("crashed", f"sandbox error: {type(err).__name__}: {err}"), -1
+
+
+def _script_sample(job: Job, tests: ScriptTests, state: ServerState) -> tuple[dict[str, Any], int]:
+    try:
+        return run_script(job, tests, state.spec, state.layers, state.home)
+    except Exception as err:  # a failure of the sandbox itself, never of the program
+        return {"outcome": "error", "detail": f"sandbox error: {type(err).__name__}: {err}"}, -1
 
 
 def _spark_sample(job: Job, plan: Plan, state: ServerState) -> tuple[dict[str, Any], int]:

@@ -10,13 +10,23 @@ from typing import Any
 from cosmocore.config import SandboxConfig
 from cosmocore.sandbox.isolation import Layers
 from cosmocore.sandbox.pool import SandboxError, WorkerPool
-from cosmocore.sandbox.wire import Job
-from cosmocore.types import ExecutionResult, IOTests, SparkTests, Tests
+from cosmocore.sandbox.wire import INLINE, Job
+from cosmocore.types import ExecutionResult, IOTests, ScriptResult, ScriptTests, SparkTests, Tests
 
 def _result(raw: dict[str, Any]) -> ExecutionResult:
     return ExecutionResult(
         status=raw["status"], tests_passed=raw["tests_passed"], tests_total=raw["tests_total"],
         duration_s=float(raw["duration_s"]), detail=raw["detail"], output=raw["output"],
+    )
+
+
+def _script_result(raw: dict[str, Any]) -> ScriptResult:
+    if "outcome" not in raw:  # the pool's record of a worker that failed: the sandbox's error
+        return ScriptResult("error", None, "", "", float(raw["duration_s"]), detail=raw["detail"])
+    return ScriptResult(
+        outcome=raw["outcome"], return_code=raw["return_code"], stdout=raw["stdout"], stderr=raw["stderr"],
+        duration_s=float(raw["duration_s"]), files=tuple((str(p), str(c)) for p, c in raw["files"]),
+        detail=raw["detail"],
     )
 
 
@@ -116,6 +126,8 @@ class Sandbox:
 
         A Spark program already judged against the same tests (same deadline and memory) is answered
         from the verdict cache, and identical ones in one call run once."""
+        if any(isinstance(tests, ScriptTests) for _, tests in items):
+            raise TypeError("a script gets no verdict: run it with Sandbox.run_scripts")
         jobs = [self._job(program, tests, timeout_s, memory_mb) for program, tests in items]
         keys = [self._cache.key(job) or ("uncached", i) for i, job in enumerate(jobs)]
         todo = {key: job for key, job in zip(keys, jobs, strict=True) if key not in self._cache}
@@ -144,6 +156,17 @@ class Sandbox:
         jobs = [self._job(program, tests, timeout_s, None, record=True) for program, tests in items]
         return [_reference_run(raw, len(tests.inputs)) for raw, (_, tests) in
                 zip(self._pool.map(jobs, on_result), items, strict=True)]
+
+    def run_scripts(self, items: Sequence[tuple[str, ScriptTests]], *, timeout_s: float | None = None,
+                    memory_mb: int | None = None) -> list[ScriptResult]:
+        """Run whole programs as scripts (stdin in; exit code, stdout, stderr out), in parallel, under
+        every isolation layer; results in the order given.
+
+        Isolation only, no verdict: a script's return code is whatever the program chose. Its tests
+        travel with each job and are never kept, so a long-lived caller does not accumulate them."""
+        timeout, memory = timeout_s or self.config.timeout_s, memory_mb or self.config.memory_mb
+        jobs = [Job(program, INLINE, timeout, memory, tests=tests) for program, tests in items]
+        return [_script_result(raw) for raw in self._pool.map(jobs)]
 
     def close(self) -> None:
         self._pool.close()

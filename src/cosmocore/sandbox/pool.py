@@ -25,7 +25,7 @@ from cosmocore.sandbox import isolation
 from cosmocore.sandbox.isolation import Layers
 from cosmocore.sandbox.candidate import SANDBOX_ENV, SampleSpec
 from cosmocore.sandbox.spark_host import SparkSettings
-from cosmocore.sandbox.wire import FrameError, FrameReader, Job, failed_result, write_frame
+from cosmocore.sandbox.wire import INLINE, FrameError, FrameReader, Job, failed_result, write_frame
 
 HOST_GRACE_S = 30.0  # beyond a job's deadline before the host gives up on a fork server
 
@@ -57,8 +57,9 @@ class Worker:
         self._sent: set[str] = set()  # tests keys this fork server holds
 
     def run(self, job: Job) -> dict[str, Any]:
-        write_frame(self._in, job.to_wire(with_tests=job.tests_key not in self._sent))
-        self._sent.add(job.tests_key)
+        write_frame(self._in, job.to_wire(with_tests=job.tests_key == INLINE or job.tests_key not in self._sent))
+        if job.tests_key != INLINE:
+            self._sent.add(job.tests_key)
         return dict(self._out.read())
 
     def close(self) -> None:

@@ -13,7 +13,7 @@ import struct
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from cosmocore.types import AssertTests, CheckFunctionTests, IOTests, SparkTests, Tests, UnittestTests
+from cosmocore.types import AssertTests, CheckFunctionTests, IOTests, ScriptTests, SparkTests, Tests, UnittestTests
 
 MAX_FRAME = 256 * 1024 * 1024  # bytes
 
@@ -67,24 +67,32 @@ def failed_result(status: str, detail: str) -> dict[str, Any]:
             "detail": detail, "output": "", "values": None}
 
 
-_TEST_KINDS: dict[str, type] = {
+_TEST_KINDS: dict[str, type] = {  # the kinds a problem's tests can be (each judged to a verdict)
     "check_function": CheckFunctionTests,
     "asserts": AssertTests,
     "io": IOTests,
     "unittest": UnittestTests,
     "spark": SparkTests,
 }
+_WIRE_KINDS: dict[str, type] = {**_TEST_KINDS, "script": ScriptTests}  # and what else a job can carry
+
+INLINE = ""  # the tests key of a job whose tests travel with it every time and are never kept (scripts)
 
 
-def tests_to_wire(tests: Tests) -> dict[str, Any]:
-    kind = next(k for k, cls in _TEST_KINDS.items() if isinstance(tests, cls))
+def tests_to_wire(tests: Tests | ScriptTests) -> dict[str, Any]:
+    kind = next(k for k, cls in _WIRE_KINDS.items() if isinstance(tests, cls))
     return {"kind": kind, **asdict(tests)}
 
 
-def tests_from_wire(data: dict[str, Any]) -> Tests:
-    cls = _TEST_KINDS[str(data["kind"])]
-    fields = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k != "kind"}  # lists were tuples
-    tests: Tests = cls(**fields)
+def _tuples(value: Any) -> Any:
+    """JSON's lists back to the tuples they were (nested ones too: a script's (path, content) pairs)."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+def tests_from_wire(data: dict[str, Any]) -> Tests | ScriptTests:
+    cls = _WIRE_KINDS[str(data["kind"])]
+    fields = {k: _tuples(v) for k, v in data.items() if k != "kind"}
+    tests: Tests | ScriptTests = cls(**fields)
     return tests
 
 
@@ -97,11 +105,11 @@ class Job:
     """
 
     program: str
-    tests_key: str  # names `tests` for the whole life of the sandbox
+    tests_key: str  # names `tests` for the whole life of the sandbox (INLINE: sent with every job, never kept)
     timeout_s: float
     memory_mb: int
     record: bool = False  # IOTests only: return the program's outputs instead of judging them
-    tests: Tests | None = None  # None once the receiving fork server already holds `tests_key`
+    tests: Tests | ScriptTests | None = None  # None once the receiving fork server already holds `tests_key`
 
     def to_wire(self, with_tests: bool) -> dict[str, Any]:
         data = {k: v for k, v in asdict(self).items() if k != "tests"}
