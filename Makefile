@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 DEMO_DIR ?= out/demo
 
-.PHONY: install test test-all lint bench demo clean
+.PHONY: install test test-all test-verl lint bench demo clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -23,6 +23,15 @@ test: $(STAMP)
 test-all: $(STAMP)
 	$(BIN)/pytest -q -m ""
 
+# verl pins numpy < 2 (0.7) or transformers < 5.11 (0.9), so its loader tests get a venv of their own.
+VERL_VENV := .venv-verl
+test-verl:
+	$(PY) -m venv $(VERL_VENV)
+	$(VERL_VENV)/bin/pip install --quiet --upgrade pip
+	$(VERL_VENV)/bin/pip install --quiet torch==2.13.0 || $(VERL_VENV)/bin/pip install --quiet "torch>=2.4"
+	$(VERL_VENV)/bin/pip install --quiet -e ".[verl]" "verl==0.7.1" "pyarrow<20" "pytest>=8" "pytest-timeout>=2.3" "hypothesis>=6.100"
+	$(VERL_VENV)/bin/pytest -q -m slow tests/integration/test_integrations_verl_loaders.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
@@ -34,4 +43,4 @@ demo: $(STAMP)
 	$(BIN)/cosmocore demo --out $(DEMO_DIR)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VERL_VENV) .pytest_cache .mypy_cache .ruff_cache
